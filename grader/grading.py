@@ -1,0 +1,144 @@
+"""Grade one submission: intake, sandbox, hidden checks, one result.
+
+This is the verb behind ``grader grade``. Whatever goes wrong, the caller gets
+a :class:`SubmissionResult`: a submission that cannot be read is
+``not_gradable`` with a reason; a failure of the grader itself is too, with the
+traceback kept for staff. Nothing here ever runs student code: that happens in
+the sandbox's workers.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Iterable
+from pathlib import Path
+
+import torch
+
+from grader import __version__
+from grader.assignment import EXERCISES, course_root
+from grader.intake import Submission, SubmissionError, load_submission
+from grader.model import Isolation, SubmissionResult, SubmissionStatus
+from grader.runner import StudentView, run_on_student
+from grader.sandbox.client import SandboxHost
+
+
+def not_gradable(
+    name: str,
+    reason: str,
+    *,
+    isolation: Isolation | None = None,
+    fingerprint: str = "",
+    staff_log: str = "",
+    duration: float = 0.0,
+) -> SubmissionResult:
+    return SubmissionResult(
+        submission=name,
+        status=SubmissionStatus.NOT_GRADABLE,
+        reason=reason,
+        isolation=isolation or Isolation("none"),
+        grader_version=__version__,
+        torch_version=torch.__version__,
+        fingerprint=fingerprint,
+        staff_log=staff_log,
+        duration=duration,
+    )
+
+
+def grade_loaded(
+    submission: Submission,
+    host: SandboxHost,
+    *,
+    exercises: Iterable[str] | None = None,
+) -> SubmissionResult:
+    """Grade an already-loaded submission with a running sandbox host."""
+    started = time.perf_counter()
+    sources = {name: src.source for name, src in submission.exercises.items()}
+    origins = {name: src.origin for name, src in submission.exercises.items()}
+    notes = list(submission.notes)
+    for src in submission.exercises.values():
+        notes.extend(f"{src.origin}: {note}" for note in src.notes)
+    if not submission.exercises and not submission.problems:
+        notes.append("No exercise files were found (expected names like ex01_multiclass.py).")
+    try:
+        with host.submission(sources, origins=origins) as session:
+            view = StudentView(session, available=sources, problems=submission.problems)
+            run = run_on_student(view, exercises=exercises)
+    except Exception:  # the grader broke, not the student: keep a report anyway
+        return not_gradable(
+            submission.name,
+            "The grader failed while grading this submission; staff have been told.",
+            isolation=host.isolation,
+            fingerprint=submission.fingerprint,
+            staff_log=traceback.format_exc(),
+            duration=time.perf_counter() - started,
+        )
+    return SubmissionResult(
+        submission=submission.name,
+        status=SubmissionStatus.GRADED,
+        checks=tuple(run.results),
+        notes=tuple(notes),
+        isolation=host.isolation,
+        grader_version=__version__,
+        torch_version=torch.__version__,
+        fingerprint=submission.fingerprint,
+        duration=time.perf_counter() - started,
+        staff_log="\n".join(run.staff_log),
+    )
+
+
+def grade_path(
+    path: Path,
+    host: SandboxHost,
+    *,
+    name: str | None = None,
+    exercises: Iterable[str] | None = None,
+) -> SubmissionResult:
+    """Load and grade the submission at ``path``; never raises for student input."""
+    try:
+        submission = load_submission(path, name=name)
+    except SubmissionError as error:
+        return not_gradable(name or path.stem, str(error), isolation=host.isolation)
+    return grade_loaded(submission, host, exercises=exercises)
+
+
+def grade_submission(
+    path: Path | str,
+    *,
+    name: str | None = None,
+    require: str | None = None,
+    exercises: Iterable[str] | None = None,
+) -> SubmissionResult:
+    """Grade one submission from scratch (starts and stops its own sandbox host)."""
+    with SandboxHost(require=require) as host:
+        return grade_path(Path(path), host, name=name, exercises=exercises)
+
+
+def verify(*, require: str | None = None) -> tuple[SubmissionResult, SubmissionResult]:
+    """Grade the reference solutions and the untouched stubs.
+
+    A sound assignment gives the solutions full marks and the stubs zero;
+    ``grader verify`` exits non-zero otherwise.
+    """
+    root = course_root()
+    with SandboxHost(require=require) as host:
+        solutions = grade_path(root / "solutions", host, name="solutions")
+        stubs = grade_path(root / "exercises", host, name="stubs")
+    return solutions, stubs
+
+
+def verify_problems(solutions: SubmissionResult, stubs: SubmissionResult) -> list[str]:
+    """Why ``verify`` fails, in plain words; empty when the assignment is sound."""
+    problems = []
+    if solutions.status is not SubmissionStatus.GRADED or solutions.score != solutions.max_score:
+        problems.append(
+            f"reference solutions scored {solutions.score:g}/{solutions.max_score:g}, not full marks"
+        )
+    if stubs.status is SubmissionStatus.GRADED and stubs.score != 0:
+        problems.append(f"untouched stubs scored {stubs.score:g}, not 0")
+    graded = {c.exercise for c in solutions.checks}
+    missing = [name for name in EXERCISES if name not in graded]
+    if missing:
+        problems.append(f"no checks ran for: {', '.join(missing)}")
+    return problems
