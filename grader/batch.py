@@ -105,7 +105,9 @@ def grade_class(
     return ordered
 
 
-def _judge_command(out_dir: Path, require: str | None, exercises: Sequence[str] | None) -> list[str]:
+def _judge_command(
+    out_dir: Path, require: str | None, exercises: Sequence[str] | None
+) -> list[str]:
     command = [sys.executable, "-m", "grader.judge", "--out", str(out_dir)]
     if require:
         command += ["--require-isolation", require]

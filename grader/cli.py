@@ -127,9 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["L1", "L2", "L3"],
         help="refuse to grade below this isolation level instead of falling back",
     )
-    grade.add_argument(
-        "--exercise", action="append", help="grade only this exercise (repeatable)"
-    )
+    grade.add_argument("--exercise", action="append", help="grade only this exercise (repeatable)")
     grade.add_argument(
         "--no-resume", action="store_true", help="regrade even submissions with a current report"
     )
@@ -161,8 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"hint: {error.hint}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("interrupted: finished reports are kept; run the same command to resume",
-              file=sys.stderr)
+        print(
+            "interrupted: finished reports are kept; run the same command to resume",
+            file=sys.stderr,
+        )
         return 130
 
 

@@ -133,7 +133,8 @@ def verify_problems(solutions: SubmissionResult, stubs: SubmissionResult) -> lis
     problems = []
     if solutions.status is not SubmissionStatus.GRADED or solutions.score != solutions.max_score:
         problems.append(
-            f"reference solutions scored {solutions.score:g}/{solutions.max_score:g}, not full marks"
+            f"reference solutions scored {solutions.score:g}/{solutions.max_score:g},"
+            " not full marks"
         )
     if stubs.status is SubmissionStatus.GRADED and stubs.score != 0:
         problems.append(f"untouched stubs scored {stubs.score:g}, not 0")

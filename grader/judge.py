@@ -34,7 +34,11 @@ def serve(out_dir: Path, *, require: str | None, exercises: list[str] | None) ->
             job = json.loads(line)
             result = grade_path(Path(job["path"]), host, name=job["name"], exercises=exercises)
             write_submission_reports(result, out_dir)
-            reply = {"name": result.submission, "status": result.status.value, "score": result.score}
+            reply = {
+                "name": result.submission,
+                "status": result.status.value,
+                "score": result.score,
+            }
             print(json.dumps(reply), flush=True)
     return 0
 

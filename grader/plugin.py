@@ -68,7 +68,7 @@ class GradingPlugin:
         exercises: Iterable[str] | None = None,
         public_only: bool = False,
     ) -> None:
-        self.student = student
+        self._student = student
         self.exercises = set(exercises) if exercises is not None else set(EXERCISES)
         self.public_only = public_only
         self.results: list[CheckResult] = []
@@ -85,7 +85,7 @@ class GradingPlugin:
 
     @pytest.fixture
     def student(self) -> Any:
-        return self.student
+        return self._student
 
     @pytest.fixture
     def ref(self) -> Callable[[str], Any]:
@@ -114,9 +114,7 @@ class GradingPlugin:
         self._started[nodeid] = time.perf_counter()
 
     @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(
-        self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Any:
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
         report = yield
         mark = item.stash.get(_MARK_KEY, None)
         if mark is None:
@@ -155,9 +153,7 @@ class GradingPlugin:
             return CheckResult(
                 points=0.0, status=CheckStatus(error.status), message=error.message, **common
             )
-        self.staff_log.append(
-            f"{item.nodeid}:\n{''.join(traceback.format_exception(error))}"
-        )
+        self.staff_log.append(f"{item.nodeid}:\n{''.join(traceback.format_exception(error))}")
         return CheckResult(
             points=0.0, status=CheckStatus.GRADER_ERROR, message=STAFF_MESSAGE, **common
         )

@@ -1,0 +1,93 @@
+"""Report writers: one small writer per format over :mod:`grader.model`.
+
+Every format is a pure function from results to text (or a dict), so the
+formats cannot disagree about a score and each is tested without touching
+disk. The two ``write_*`` functions here are the only ones that write files,
+each one atomically (:mod:`grader.reports.atomic`).
+
+Per submission, under ``OUT/<name>/``:
+
+- ``report.json``  the results model, read back by resume (staff)
+- ``feedback.md``  what the student reads
+- ``results.json`` Gradescope's autograder format
+- ``staff.log``    tracebacks of grader errors, only when there are some (staff)
+
+Per class, under ``OUT/``: ``gradebook.csv`` and ``junit.xml``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from grader.model import SubmissionResult
+from grader.reports.atomic import write_json_atomic, write_text_atomic
+from grader.reports.github import classroom_notice, github_step_summary
+from grader.reports.gradebook import gradebook_csv
+from grader.reports.gradescope import gradescope_results
+from grader.reports.json_report import load_report, report_json
+from grader.reports.junit import junit_xml
+from grader.reports.markdown import feedback_markdown
+from grader.reports.table import summary_table, summary_text
+
+__all__ = [
+    "classroom_notice",
+    "feedback_markdown",
+    "github_step_summary",
+    "gradebook_csv",
+    "gradescope_results",
+    "junit_xml",
+    "load_report",
+    "report_json",
+    "summary_table",
+    "summary_text",
+    "write_class_reports",
+    "write_json_atomic",
+    "write_submission_reports",
+    "write_text_atomic",
+]
+
+
+def write_submission_reports(
+    result: SubmissionResult, out_dir: Path | str, *, hidden_visibility: str = "after_published"
+) -> Path:
+    """Write one submission's reports into ``out_dir/<submission>/`` and return that folder.
+
+    ``report.json`` is written last: resume treats its presence as "this
+    submission is done", so a judge killed halfway leaves a submission that
+    is graded again rather than one with missing files. ``staff.log`` is
+    removed when the new result has no staff log, so an old traceback never
+    outlives a regrade. ``hidden_visibility`` is passed to
+    :func:`gradescope_results`.
+    """
+    folder = Path(out_dir) / _folder_name(result.submission)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(folder / "feedback.md", feedback_markdown(result))
+    write_json_atomic(
+        folder / "results.json", gradescope_results(result, hidden_visibility=hidden_visibility)
+    )
+    staff_log = folder / "staff.log"
+    if result.staff_log:
+        # tracebacks may quote student text with lone surrogates; keep them visible, not fatal
+        text = result.staff_log.encode("utf-8", "backslashreplace").decode("utf-8")
+        write_text_atomic(staff_log, text if text.endswith("\n") else text + "\n")
+    else:
+        staff_log.unlink(missing_ok=True)
+    write_text_atomic(folder / "report.json", report_json(result))
+    return folder
+
+
+def write_class_reports(results: Sequence[SubmissionResult], out_dir: Path | str) -> None:
+    """Write ``out_dir/gradebook.csv`` and ``out_dir/junit.xml`` for the whole class."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out / "gradebook.csv", gradebook_csv(results))
+    write_text_atomic(out / "junit.xml", junit_xml(results))
+
+
+def _folder_name(name: str) -> str:
+    """``name`` if it is one safe path component; reports must never land outside ``out_dir``."""
+    bad = not name or name in (".", "..") or any(c in name for c in "/\\\x00")
+    if bad or name != name.strip():
+        raise ValueError(f"submission name {name!r} cannot be used as a folder name")
+    return name

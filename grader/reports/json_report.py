@@ -1,0 +1,48 @@
+"""``report.json``: the results model on disk, the one report that is read back.
+
+Resume and the class reports rebuild a :class:`SubmissionResult` from this
+file, so it holds the model exactly (``SubmissionResult.to_dict``) with its
+``schema_version``, and :func:`load_report` refuses any other version rather
+than guess. Keys are sorted and indented so two runs diff cleanly. The model
+leaves ``staff_log`` out on purpose; :mod:`grader.reports` writes it beside
+the report for staff.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from grader.model import SubmissionResult
+from grader.reports.atomic import json_text
+
+__all__ = ["load_report", "report_json"]
+
+
+def report_json(result: SubmissionResult) -> str:
+    """``result`` as pretty, key-sorted JSON ending in a newline (see :func:`json_text`)."""
+    return json_text(result.to_dict())
+
+
+def load_report(path: Path | str) -> SubmissionResult:
+    """Read a ``report.json`` back into the model.
+
+    Raises ``ValueError`` for anything that is not a report of this
+    ``schema_version`` (bad JSON, wrong shape, missing fields), so callers
+    such as resume need to handle one error besides ``OSError``.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 text ({error})") from error
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: not valid JSON ({error})") from error
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a JSON object, found {type(data).__name__}")
+    try:
+        return SubmissionResult.from_dict(data)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from error
+    except (KeyError, TypeError, AttributeError) as error:
+        raise ValueError(f"{path}: not a valid report ({type(error).__name__}: {error})") from error
