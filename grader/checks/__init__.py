@@ -1,0 +1,263 @@
+"""Hidden checks: plain pytest modules run by ``grader.plugin`` in the trusted parent.
+
+Never shipped to students, never imported in a worker. Each ``test_exNN_*.py``
+module grades one exercise; each check carries ``@pytest.mark.grade(...)`` and
+fails by raising :class:`grader.compare.CheckFailed`. Checks are grouped in one
+class per graded function, so a check's id reads
+``ex03_forward_pass.softmax_manual.rows_sum_to_one``.
+
+This module holds the judging helpers the checks share: the "by hand" rule,
+rows that must sum to one, inputs that must come back unchanged, and the
+recognisers for lesson mistakes (each names its mistake code).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+
+from grader.assignment import EXERCISES
+from grader.checks._cache import memo
+from grader.compare import CheckFailed, describe_type, expect_tensor, fmt_number
+from grader.handcheck import require_by_hand
+
+__all__ = [
+    "BY_HAND",
+    "by_hand",
+    "close",
+    "expect_form",
+    "expect_linear_stack",
+    "expect_pair",
+    "expect_seeded_state",
+    "expect_state",
+    "expect_unchanged",
+    "finite_or_unstable",
+    "lesson_constant",
+    "reference_state",
+    "rows_sum_to_one",
+]
+
+# Forbidden shortcuts per "by hand" function, spelled as on the assignment sheet.
+_SOFTMAX = ("torch.softmax", "F.softmax", "nn.Softmax", "Tensor.softmax")
+BY_HAND: dict[str, tuple[str, ...]] = {
+    "softmax_manual": _SOFTMAX,
+    "cross_entropy_manual": (
+        "nn.CrossEntropyLoss",
+        "F.cross_entropy",
+        "F.nll_loss",
+        "nn.NLLLoss",
+        "F.log_softmax",
+        "torch.log_softmax",
+        "Tensor.log_softmax",
+        "nn.LogSoftmax",
+    ),
+    "linear_forward": ("F.linear", "nn.Linear"),
+    "forward_manual": ("F.linear", *_SOFTMAX),
+    "mse_manual": ("nn.MSELoss", "F.mse_loss", "nn.L1Loss", "F.l1_loss"),
+    "mae_manual": ("nn.MSELoss", "F.mse_loss", "nn.L1Loss", "F.l1_loss"),
+    "bce_manual": (
+        "nn.BCELoss",
+        "F.binary_cross_entropy",
+        "nn.BCEWithLogitsLoss",
+        "F.binary_cross_entropy_with_logits",
+    ),
+    "bce_grad_manual": ("backward", "torch.autograd"),
+    "output_layer_grads": ("backward", "torch.autograd"),
+}
+
+_HINTS = {
+    "softmax_manual": "Use exp and a row sum (subtract each row's max first).",
+    "cross_entropy_manual": "Use a stable log-softmax (logits minus logsumexp) and pick the "
+    "target entries.",
+    "linear_forward": "Use x @ weight.T + bias.",
+    "forward_manual": "Loop over the layers with linear_forward, then softmax_manual.",
+    "mse_manual": "Square the differences and take their mean.",
+    "mae_manual": "Take the mean of the absolute differences.",
+    "bce_manual": "Use the formula with torch.log.",
+    "bce_grad_manual": "Use the formula -y/p + (1-y)/(1-p).",
+    "output_layer_grads": "Use (softmax(logits) - one_hot(target)) / n and the hidden values.",
+}
+
+
+def by_hand(student: Any, exercise: str, function: str) -> None:
+    """Fail when ``function`` calls one of its forbidden shortcuts (AST scan, never run).
+
+    Other by-hand functions of the exercise that ``function`` calls are not
+    scanned again: their own by-hand check judges them, so a shortcut costs
+    one check.
+    """
+    graded = EXERCISES.get(exercise, ())
+    require_by_hand(
+        student.source(exercise),
+        function,
+        BY_HAND[function],
+        skip=[name for name in graded if name in BY_HAND and name != function],
+        exercise_hint=_HINTS.get(function, ""),
+    )
+
+
+def close(got: Any, target: torch.Tensor, *, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
+    """Whether ``got`` is a tensor of ``target``'s shape, finite and close to it."""
+    if not isinstance(got, torch.Tensor) or tuple(got.shape) != tuple(target.shape):
+        return False
+    if got.dtype.is_complex or got.dtype == torch.bool:
+        return False
+    a, b = got.to(torch.float64), target.to(torch.float64)
+    return bool(torch.isfinite(a).all()) and bool(((a - b).abs() <= atol + rtol * b.abs()).all())
+
+
+def rows_sum_to_one(got: torch.Tensor, *, what: str, atol: float = 1e-4) -> None:
+    """Each row (over the last dimension) of ``got`` must sum to 1 and lie in [0, 1]."""
+    sums = got.to(torch.float64).sum(dim=-1).reshape(-1)
+    worst = int(torch.argmax((sums - 1).abs()))
+    if not abs(float(sums[worst]) - 1) <= atol:
+        raise CheckFailed(
+            f"rows of {what} sum to {fmt_number(float(sums[worst]))}, not 1 (row {worst}): "
+            "normalise over the last dimension"
+        )
+    if bool((got < -atol).any()) or bool((got > 1 + atol).any()):
+        raise CheckFailed(f"{what} returned values outside [0, 1]; probabilities cannot be")
+
+
+def expect_unchanged(after: Any, before: torch.Tensor, *, what: str, argument: str) -> None:
+    """The argument ``argument`` of ``what`` must come back as it was sent."""
+    if not isinstance(after, torch.Tensor) or not torch.equal(after, before):
+        changed = ""
+        if isinstance(after, torch.Tensor) and after.shape == before.shape:
+            diff = (after.to(torch.float64) - before.to(torch.float64)).abs()
+            changed = f" (max change {fmt_number(float(torch.nan_to_num(diff, nan=1e9).max()))})"
+        raise CheckFailed(
+            f"{what} changed its argument {argument} in place{changed}; compute on a new "
+            f"tensor (x = x - m, not x -= m) so the caller's {argument} stays as it was",
+            mistake="input_mutated",
+        )
+
+
+def expect_pair(got: Any, *, what: str, names: Sequence[str]) -> tuple[Any, ...]:
+    """``got`` must be a tuple (or list) of ``len(names)`` items; return them."""
+    if not isinstance(got, tuple | list):
+        raise CheckFailed(
+            f"{what} must return a tuple ({', '.join(names)}), got {describe_type(got)}"
+        )
+    if len(got) != len(names):
+        raise CheckFailed(
+            f"{what} must return {len(names)} values ({', '.join(names)}), got {len(got)}"
+        )
+    return tuple(got)
+
+
+def finite_or_unstable(got: Any, *, what: str) -> None:
+    """Name ``unstable_softmax`` when a tensor from logits near 1000 holds NaN or Inf."""
+    floating = isinstance(got, torch.Tensor) and got.dtype.is_floating_point
+    if floating and not bool(torch.isfinite(got).all()):
+        raise CheckFailed(
+            f"{what} returned NaN or Inf for logits near 1000 (exp overflowed, or a "
+            "probability underflowed to 0 before its log): subtract each row's max before "
+            "exp, or use log-sum-exp",
+            mistake="unstable_softmax",
+        )
+
+
+def lesson_constant(
+    got: Any, lesson: torch.Tensor, expected: torch.Tensor, *, what: str, atol: float = 1e-4
+) -> None:
+    """Name ``lesson_constant`` when ``got`` is the lesson's printed output, not this input's."""
+    if close(expected, lesson, atol=atol, rtol=0):
+        return  # this input happens to have the lesson's answer: nothing to tell apart
+    flat = got.reshape(-1) if isinstance(got, torch.Tensor) else got
+    if isinstance(flat, torch.Tensor) and close(flat, lesson.reshape(-1), atol=atol, rtol=0):
+        values = lesson.reshape(-1)[:6].tolist()
+        shown = ", ".join(str(v) if isinstance(v, int) else fmt_number(v) for v in values)
+        raise CheckFailed(
+            f"{what} returned the lesson's printed result ({shown}) for a different input: "
+            "compute it from the arguments instead of copying numbers from the lesson",
+            mistake="lesson_constant",
+        )
+
+
+def expect_form(
+    got: Any, shape: Sequence[int], *, what: str, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
+    """Type, shape, dtype and finiteness only: for checks that judge a property, not values."""
+    return expect_tensor(got, torch.zeros(tuple(shape), dtype=dtype), what=what, atol=math.inf)
+
+
+def _layers_text(layers: list[list[Any]]) -> str:
+    parts = []
+    for entry in layers:
+        if entry and entry[0] == "linear":
+            parts.append(f"Linear({entry[1]}, {entry[2]})")
+        elif entry and entry[0] == "other":
+            parts.append(str(entry[1]).rsplit(".", 1)[-1])
+        else:
+            parts.append(str(entry[0]).replace("_", " ").title().replace(" ", ""))
+    return ", ".join(parts) or "no layers"
+
+
+def expect_linear_stack(report: dict[str, Any], sizes: Sequence[int], *, call: str) -> None:
+    """A built model must be exactly Linear layers ``sizes[0] -> sizes[1] -> ...``.
+
+    ``report`` is what the ``core_build_net`` probe saw; biases are required
+    and no activation may sit between the layers.
+    """
+    if not report.get("is_module"):
+        raise CheckFailed(f"{call} must return an nn.Sequential, got {report.get('type')}")
+    pairs = list(itertools.pairwise(sizes))
+    wanted = [["linear", a, b, True] for a, b in pairs]
+    if report["layers"] != wanted:
+        layers = ", ".join(f"Linear({a}, {b})" for a, b in pairs)
+        raise CheckFailed(
+            f"{call} should hold {layers} with no activation between; "
+            f"got {_layers_text(report['layers'])}"
+        )
+
+
+def expect_state(got: dict[str, Any], expected: dict[str, torch.Tensor], *, call: str) -> None:
+    """Parameters named as in ``expected``, each equal to it."""
+    if sorted(got) != sorted(expected):
+        raise CheckFailed(f"{call} has parameters {sorted(got)} but expected {sorted(expected)}")
+    for name, value in expected.items():
+        expect_tensor(got[name], value, what=f"the {name} of {call}", atol=0, rtol=0)
+
+
+@memo
+def reference_state(
+    build: Callable[..., Any], sizes: tuple[int, ...], seed: int
+) -> dict[str, torch.Tensor]:
+    """The state of ``build(*sizes, seed=seed)``, leaving the parent's RNG as it was."""
+    with torch.random.fork_rng(devices=[]):
+        net = build(*sizes, seed=seed)
+    return {k: v.detach().clone() for k, v in net.state_dict().items()}
+
+
+def expect_seeded_state(
+    got: dict[str, Any],
+    build: Callable[..., Any],
+    sizes: tuple[int, ...],
+    seed: int,
+    *,
+    lesson_seed: int,
+    call: str,
+) -> None:
+    """The state a seeded build returned must be the reference's for that seed.
+
+    Names ``lesson_constant`` when it is the lesson seed's state instead.
+    """
+    lesson = reference_state(build, sizes, lesson_seed)
+    if sorted(got) == sorted(lesson) and all(torch.equal(got[k], lesson[k]) for k in lesson):
+        raise CheckFailed(
+            f"{call} always seeds with the lesson's {lesson_seed}: call "
+            "torch.manual_seed(seed) with the seed you are given",
+            mistake="lesson_constant",
+        )
+    try:
+        expect_state(got, reference_state(build, sizes, seed), call=call)
+    except CheckFailed as failed:
+        raise CheckFailed(
+            f"{failed.message}. With a seed, call torch.manual_seed(seed) first, then build "
+            "the layers in order"
+        ) from None

@@ -1,0 +1,112 @@
+"""Inputs for the hidden checks, made in the parent from seeds the student never saw.
+
+Every input is named (``"ex03.softmax.values"``); its seed is derived from the
+name and a course secret, so each check always sees the same input (grades
+reproduce), the inputs differ from the lesson's, and changing the secret
+(``GRADER_CHECK_SEED``) gives a new set for a new term. A private
+``torch.Generator`` is used, so making inputs never touches the global RNG.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import torch
+
+from grader.sandbox.probes_training import build_model
+
+__all__ = [
+    "build",
+    "distinct_scores",
+    "generator",
+    "logits",
+    "model_spec",
+    "probabilities",
+    "seed_for",
+    "seeded",
+    "targets",
+    "uniform",
+]
+
+_DEFAULT_SECRET = "torch-course-checks-7f3a91"
+
+
+def seed_for(name: str) -> int:
+    """A 31-bit seed for the input called ``name``."""
+    secret = os.environ.get("GRADER_CHECK_SEED", _DEFAULT_SECRET)
+    digest = hashlib.sha256(f"{secret}:{name}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFF_FFFF
+
+
+def generator(name: str) -> torch.Generator:
+    """A fresh CPU generator for ``name``."""
+    return torch.Generator().manual_seed(seed_for(name))
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Run a block under ``torch.manual_seed(seed)``, restoring the global RNG after it.
+
+    For reference code that seeds the global generator itself (building a net
+    with ``seed=``): the parent's RNG state is left as it was.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+def logits(name: str, *shape: int, scale: float = 2.0, shift: float = 0.0) -> torch.Tensor:
+    """Normal values times ``scale`` plus ``shift``, float32."""
+    return torch.randn(*shape, generator=generator(name)) * scale + shift
+
+
+def uniform(name: str, *shape: int, low: float = -1.0, high: float = 1.0) -> torch.Tensor:
+    """Uniform values in ``[low, high)``, float32."""
+    return torch.rand(*shape, generator=generator(name)) * (high - low) + low
+
+
+def probabilities(name: str, *shape: int, low: float = 0.05, high: float = 0.95) -> torch.Tensor:
+    """Probabilities safely inside (0, 1), float32."""
+    return uniform(name, *shape, low=low, high=high)
+
+
+def targets(name: str, n: int, num_classes: int, *, all_classes: bool = True) -> torch.Tensor:
+    """``n`` int64 class labels below ``num_classes``; every class appears when it can."""
+    labels = torch.randint(num_classes, (n,), generator=generator(name))
+    if all_classes and n >= num_classes:
+        labels[:num_classes] = torch.randperm(num_classes, generator=generator(name + "/perm"))
+        labels = labels[torch.randperm(n, generator=generator(name + "/order"))]
+    return labels
+
+
+def distinct_scores(name: str, n: int, k: int, *, gap: float = 0.05) -> torch.Tensor:
+    """Scores whose row maxima beat the runner-up by at least ``gap`` (argmax has no ties)."""
+    scores = logits(name, n, k)
+    top2 = scores.topk(2, dim=-1).values if k > 1 else None
+    if top2 is not None:
+        close = (top2[:, 0] - top2[:, 1]) < gap
+        winners = scores.argmax(dim=-1)
+        scores[close, winners[close]] += gap
+    return scores
+
+
+def model_spec(name: str, layers: list[list[Any]]) -> dict[str, Any]:
+    """A model spec (``{"layers": ..., "state": ...}``) with weights drawn for ``name``.
+
+    The state is explicit, so the worker's model and the parent's are the same
+    whatever either side's RNG holds.
+    """
+    with seeded(seed_for(name)):
+        model = build_model({"layers": layers})
+    state = {key: value.detach().clone() for key, value in model.state_dict().items()}
+    return {"layers": layers, "state": state}
+
+
+def build(spec: dict[str, Any]) -> torch.nn.Sequential:
+    """The parent's copy of the model in ``spec``, built without touching the global RNG."""
+    with torch.random.fork_rng(devices=[]):
+        return build_model(spec)

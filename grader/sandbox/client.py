@@ -1,0 +1,595 @@
+"""The judge's side of the sandbox: start a host, run student calls through it.
+
+    with SandboxHost(Limits(), require="L3") as host:       # one torch import
+        with host.submission({"ex03_forward_pass": text}) as student:
+            handle = student.exercise("ex03_forward_pass")  # fork + import, lazily
+            probs = handle.call("softmax_manual", x, timeout=2)
+
+Everything that can go wrong on the student's side becomes a `StudentFault`
+with a message in their terms; everything else is a `SandboxError`. The judge
+enforces every wall-clock deadline itself (`poll` on the worker's socket); on a
+timeout, crash, early exit, wrong request id or bad frame it has the host kill
+the worker's process group, fails that one call, and starts a fresh worker for
+the next (at most `Limits.restarts` times). A worker's exit code never means
+success: only a reply carrying the request's id does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import secrets
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import weakref
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.model import Isolation
+from grader.sandbox import codec, launcher, protocol
+from grader.sandbox.errors import (
+    CallTimeout,
+    ImportFailed,
+    IsolationError,
+    SandboxError,
+    ValueRejected,
+    WorkerCrashed,
+    WorkerUnstable,
+    call_fault,
+    import_fault,
+)
+
+__all__ = ["ExerciseHandle", "Limits", "SandboxHost", "SubmissionSandbox"]
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
+_CONTROL_TIMEOUT = 30.0
+_STARTUP_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on every worker of a host (threats G5); small values make tests fast."""
+
+    import_timeout: float = 10.0  # wall seconds for importing one exercise module
+    call_timeout: float = 5.0  # default wall seconds per call / probe
+    cpu_seconds: int = 120  # RLIMIT_CPU per worker
+    memory_bytes: int = 4 << 30  # RLIMIT_AS per worker (torch maps ~1 GiB virtual)
+    file_bytes: int = 16 << 20  # RLIMIT_FSIZE
+    open_files: int = 256  # RLIMIT_NOFILE
+    output_bytes: int = 1 << 20  # captured stdout+stderr per worker, the rest dropped
+    value_bytes: int = 64 << 20  # largest frame either way
+    restarts: int = 3  # worker restarts per exercise before "worker unstable"
+    processes: int = 256  # tasks per host (pids cgroup), per worker uid (RLIMIT_NPROC)
+
+    def caps(self) -> codec.Caps:
+        """The codec caps matching these limits."""
+        return codec.Caps(max_bytes=self.value_bytes)
+
+    def frame_bytes(self) -> int:
+        """Largest frame: the value cap plus room for its JSON header."""
+        return self.value_bytes + (32 << 20)
+
+
+class SandboxHost:
+    """One untrusted zygote process per judge; hands out submission sandboxes.
+
+    `require` ("L1".."L3") makes start-up fail with `IsolationError` instead
+    of grading below that level. `secrets` adds paths to mask on top of the
+    defaults (hidden checks, solutions, tests, `.git`); missing ones are
+    created as folders first, so that what the judge writes there later is
+    masked too. `namespaces=False` forces a plain L1 host (for fast tests of
+    the engine itself). If the host dies (at L1 a worker can kill it), the
+    next `submission()` starts a new one.
+    """
+
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        *,
+        require: str | None = None,
+        secrets: Sequence[Path | str] = (),
+        namespaces: bool | None = None,
+    ) -> None:
+        if not sys.platform.startswith("linux"):
+            raise SandboxError("the sandbox host needs Linux (fork server, /proc, SCM_RIGHTS); "
+                               "grade inside a Linux container")  # fmt: skip
+        self.limits = limits or Limits()
+        self._require = require
+        self._namespaces = namespaces
+        if require is not None:
+            launcher.missing_for(require, ())  # an unknown level name fails here
+        repo = Path(__file__).resolve().parent.parent.parent
+        extra = [Path(p).resolve() for p in secrets]
+        for path in extra:
+            path.mkdir(parents=True, exist_ok=True)
+        self._masks = [*launcher.default_secrets(repo), *extra]
+        self._state = _State(Path(tempfile.mkdtemp(prefix="grader-judge-")))
+        self.inbox = self._state.workdir / "inbox"
+        self.inbox.mkdir()
+        self.inbox.chmod(0o311)  # root without capabilities cannot list other sessions
+        (self._state.workdir / "scratch").mkdir(mode=0o700)
+        self._closed = False
+        self._finalizer = weakref.finalize(self, self._state.cleanup)
+        self.restarts = 0
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self) -> None:
+        state = self._state
+        use_ns = launcher.machine().namespaces if self._namespaces is None else self._namespaces
+        if use_ns and state.cgroup is None:
+            state.cgroup = launcher.make_pids_cgroup(self.limits.processes)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            command = launcher.build_command(
+                control_fd=theirs.fileno(),
+                inbox=self.inbox,
+                scratch=state.workdir / "scratch",
+                secrets=self._masks,
+                namespaces=self._namespaces,
+                cgroup=state.cgroup,
+            )
+            planned = [*command.planned, "codec"]
+            if self._require is not None and launcher.missing_for(self._require, planned):
+                raise IsolationError(_refusal(self._require, planned))
+            started = time.monotonic()
+            state.log = open(state.workdir / "host.log", "ab")  # noqa: SIM115 - lives with the host
+            state.proc = subprocess.Popen(
+                command.argv,
+                env=command.env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=state.log,
+                pass_fds=[theirs.fileno()],
+                start_new_session=True,
+                cwd="/",
+            )
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        state.control = ours
+        hello = self._receive(_STARTUP_TIMEOUT)
+        self.startup_seconds = time.monotonic() - started
+        self.import_seconds = float(hello.get("startup", 0.0))
+        layers = tuple(hello.get("layers", ()))
+        self.isolation = Isolation(launcher.level_of(layers), layers)
+        if self._require is not None and launcher.missing_for(self._require, layers):
+            raise IsolationError(_refusal(self._require, layers))
+
+    # ---------------------------------------------------------------- control
+
+    def _receive(self, timeout: float) -> dict[str, Any]:
+        control = self._state.control
+        if control is None:
+            raise SandboxError("the sandbox host is closed")
+        ready, _, _ = select.select([control], [], [], timeout)
+        data = control.recv(1 << 16) if ready else b""
+        if not data:
+            tail = self._log_tail()
+            self._state.stop_process()
+            raise SandboxError(f"the sandbox host stopped answering{tail}")
+        reply = json.loads(data)
+        if not reply.get("ok"):
+            raise SandboxError(f"the sandbox host refused a request: {reply.get('error')}")
+        return reply
+
+    def _log_tail(self) -> str:
+        try:
+            raw = (self._state.workdir / "host.log").read_bytes()[-2000:]
+        except OSError:
+            return ""
+        text = raw.decode(errors="replace")
+        return f"; host log:\n{text}" if text.strip() else ""
+
+    def control(self, message: dict[str, Any], fds: Sequence[int] = ()) -> dict[str, Any]:
+        """Send one request to the host and wait for its reply (internal)."""
+        control = self._state.control
+        if self._closed or control is None:
+            raise SandboxError("the sandbox host is closed")
+        data = json.dumps(message).encode()
+        try:
+            if fds:
+                socket.send_fds(control, [data], list(fds))
+            else:
+                control.send(data)
+        except OSError as exc:
+            raise SandboxError(f"the sandbox host is gone ({exc}){self._log_tail()}") from None
+        return self._receive(_CONTROL_TIMEOUT)
+
+    # ---------------------------------------------------------------- public
+
+    def submission(
+        self, sources: dict[str, str], *, origins: dict[str, str] | None = None
+    ) -> SubmissionSandbox:
+        """A sandbox for one submission: exercise name -> module source."""
+        if self._closed:
+            raise SandboxError("the sandbox host is closed")
+        if not self._state.alive():
+            self._state.stop_process()
+            self.restarts += 1
+            self._start()
+        return SubmissionSandbox(self, sources, origins=origins)
+
+    @property
+    def closed(self) -> bool:
+        """Whether `close()` was called."""
+        return self._closed
+
+    def close(self) -> None:
+        """Stop the host and every process it started; delete its files."""
+        if self._closed:
+            return
+        self._closed = True
+        self._finalizer()
+
+    def __enter__(self) -> SandboxHost:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _refusal(required: str, layers: Sequence[str]) -> str:
+    missing = launcher.missing_for(required, layers)
+    return (
+        f"isolation level {required} is required but this sandbox host reaches only "
+        f"{launcher.level_of(layers)} (missing: {', '.join(missing)}); run as root on "
+        "Linux with unshare available, or lower the requirement"
+    )
+
+
+@dataclass
+class _State:
+    """What must be cleaned up when the host goes, even if nobody calls close()."""
+
+    workdir: Path
+    proc: subprocess.Popen | None = None
+    control: socket.socket | None = None
+    log: Any = None
+    cgroup: Path | None = None
+
+    def alive(self) -> bool:
+        return self.control is not None and self.proc is not None and self.proc.poll() is None
+
+    def stop_process(self) -> None:
+        if self.control is not None:
+            self.control.close()  # the host sees EOF, kills every worker and exits
+            self.control = None
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()  # unshare --kill-child takes the whole namespace with it
+                self.proc.wait(timeout=5)
+            self.proc = None
+        if self.log is not None:
+            self.log.close()
+            self.log = None
+
+    def cleanup(self) -> None:
+        self.stop_process()
+        if self.cgroup is not None:
+            launcher.remove_cgroup(self.cgroup)
+            self.cgroup = None
+        with contextlib.suppress(OSError):
+            (self.workdir / "inbox").chmod(0o755)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+class SubmissionSandbox:
+    """One submission's exercises, each imported lazily in its own worker."""
+
+    def __init__(
+        self, host: SandboxHost, sources: dict[str, str], *, origins: dict[str, str] | None = None
+    ) -> None:
+        for name in sources:
+            if not _NAME.fullmatch(name):
+                raise SandboxError(f"not a valid exercise name: {name!r}")
+        self._host = host
+        self._sources = dict(sources)
+        self._origins = dict(origins or {})
+        self._session = secrets.token_hex(8)
+        self._dir = host.inbox / self._session
+        self._dir.mkdir(mode=0o755)
+        for name, text in self._sources.items():
+            path = self._dir / f"{name}.py"
+            path.write_text(text, encoding="utf-8")
+            path.chmod(0o644)
+        self._handles: dict[str, ExerciseHandle] = {}
+        self._closed = False
+
+    def exercise(self, name: str) -> ExerciseHandle:
+        """The handle for exercise `name`; its worker starts on first use."""
+        if self._closed:
+            raise SandboxError("this submission's sandbox is closed")
+        handle = self._handles.get(name)
+        if handle is None:
+            handle = ExerciseHandle(self._host, self, name, present=name in self._sources)
+            self._handles[name] = handle
+        return handle
+
+    def source(self, name: str) -> str:
+        """The exercise's source text, for static checks; never executed here."""
+        if name not in self._sources:
+            raise ImportFailed(f"{self.display(name)} was not found in your submission",
+                               kind="missing")  # fmt: skip
+        return self._sources[name]
+
+    def display(self, name: str) -> str:
+        """How the student knows this exercise's file."""
+        return self._origins.get(name, f"{name}.py")
+
+    @property
+    def session(self) -> str:
+        """The random name of this submission's inbox folder and worker group."""
+        return self._session
+
+    @property
+    def closed(self) -> bool:
+        """Whether `close()` was called."""
+        return self._closed
+
+    def close(self) -> None:
+        """Kill every process of this submission and delete its files."""
+        if self._closed:
+            return
+        self._closed = True
+        failure: SandboxError | None = None
+        try:
+            for handle in self._handles.values():
+                try:
+                    handle.stop()  # closes our ends even when the host is gone
+                except SandboxError as exc:
+                    failure = failure or exc
+            if failure is None and not self._host.closed:
+                self._host.control({"op": "sweep", "session": self._session})
+        finally:
+            shutil.rmtree(self._dir, ignore_errors=True)
+        if failure is not None:
+            raise failure
+
+    def __enter__(self) -> SubmissionSandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass
+class _Live:
+    pid: int
+    sock: socket.socket
+    out_fd: int
+
+
+class ExerciseHandle:
+    """Calls into one exercise's worker; restarts it after a failure."""
+
+    def __init__(
+        self, host: SandboxHost, owner: SubmissionSandbox, name: str, *, present: bool
+    ) -> None:
+        self.name = name
+        self._host = host
+        self._owner = owner
+        self._limits = host.limits
+        self._display = owner.display(name)
+        self._failure: ImportFailed | None = None
+        if not present:
+            self._failure = ImportFailed(f"{self._display} was not found in your submission",
+                                         kind="missing")  # fmt: skip
+        self._live: _Live | None = None
+        self._starts = 0
+        self._out = bytearray()
+        self._dropped = 0
+
+    # ---------------------------------------------------------------- public
+
+    def call(
+        self, function: str, *args: Any, timeout: float | None = None, seed: int = 0, **kwargs: Any
+    ) -> Any:
+        """Call `function` from the student's module with codec-encoded arguments.
+
+        `timeout` (wall seconds, default `Limits.call_timeout`) and `seed`
+        (for torch, numpy and random, reset before the call) are the
+        sandbox's; pass a student parameter of the same name positionally.
+        """
+        return self._request("call", function, args, kwargs, timeout, seed, f"`{function}`")
+
+    def probe(
+        self, probe: str, *args: Any, timeout: float | None = None, seed: int = 0, **kwargs: Any
+    ) -> Any:
+        """Run the registered probe `probe` on the student's module."""
+        return self._request("probe", probe, args, kwargs, timeout, seed, f"`{probe}`")
+
+    def output(self) -> str:
+        """What the student's code printed so far (stdout and stderr, capped)."""
+        if self._live is not None:
+            self._drain(self._live.out_fd)
+        text = self._out.decode("utf-8", errors="replace")
+        if self._dropped:
+            text += f"\n[... {self._dropped} more bytes of output dropped]"
+        return text
+
+    def stop(self) -> None:
+        """End the worker, if one is running (the exercise can start a new one)."""
+        if self._live is not None:
+            self._end(wait=0.0)
+
+    # ---------------------------------------------------------------- internals
+
+    def _drain(self, fd: int) -> None:
+        for _ in range(16):  # bounded: a flood must not starve the deadline
+            chunk = protocol.drain(fd)
+            if not chunk:
+                return
+            room = self._limits.output_bytes - len(self._out)
+            if room > 0:
+                self._out += chunk[:room]
+            self._dropped += max(0, len(chunk) - max(room, 0))
+
+    def _end(self, wait: float) -> dict[str, Any]:
+        live, self._live = self._live, None
+        assert live is not None
+        try:
+            status = self._host.control({"op": "stop", "pid": live.pid, "wait": wait})
+        finally:
+            self._drain(live.out_fd)
+            live.sock.close()
+            os.close(live.out_fd)
+        return status
+
+    def _start(self) -> _Live:
+        if self._failure is not None:
+            raise self._failure
+        if self._live is not None:
+            return self._live
+        if self._starts > self._limits.restarts:
+            raise WorkerUnstable(
+                f"worker unstable: restarted {self._limits.restarts} times after failures "
+                f"in {self._display}; its remaining checks are not run"
+            )
+        self._starts += 1
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(read_fd, False)
+        limits = dict(asdict(self._limits), frame_bytes=self._limits.frame_bytes())
+        message = {"op": "spawn", "session": self._owner.session, "name": self.name,
+                   "path": f"{self._owner.session}/{self.name}.py", "limits": limits}  # fmt: skip
+        try:
+            reply = self._host.control(message, fds=[theirs.fileno(), write_fd])
+        except BaseException:
+            ours.close()
+            os.close(read_fd)
+            raise
+        finally:
+            theirs.close()
+            os.close(write_fd)
+        self._live = live = _Live(int(reply["pid"]), ours, read_fd)
+        self._failure = self._await_ready(live)
+        if self._failure is not None:
+            raise self._failure
+        return live
+
+    def _await_ready(self, live: _Live) -> ImportFailed | None:
+        limit = self._limits.import_timeout
+        where = f"while importing {self._display}"
+        try:
+            header, _ = protocol.recv_frame(
+                live.sock,
+                max_bytes=1 << 20,
+                deadline=time.monotonic() + limit,
+                watch={live.out_fd: lambda: self._drain(live.out_fd)},
+            )
+        except protocol.FrameTimeout:
+            self._end(wait=0.0)
+            return ImportFailed(f"timed out after {limit:g} s {where}", kind="timeout")
+        except protocol.FrameClosed:
+            return _import_death(self._end(wait=1.0), self._display, self._limits)
+        except protocol.FrameError:
+            self._end(wait=0.0)
+            return ImportFailed(f"the worker sent a malformed reply {where}", kind="crashed")
+        if header.get("ready") is True:
+            return None
+        self._end(wait=1.0)
+        return import_fault(header, self._display)
+
+    def _request(
+        self,
+        op: str,
+        name: str,
+        args: tuple,
+        kwargs: dict[str, Any],
+        timeout: float | None,
+        seed: int,
+        target: str,
+    ) -> Any:
+        if self._owner.closed:
+            raise SandboxError("this submission's sandbox is closed")
+        try:
+            packed = codec.encode([list(args), kwargs], self._limits.caps(), role="argument")
+        except codec.CodecError as exc:
+            raise SandboxError(f"cannot send the arguments for {target}: {exc}") from None
+        live = self._start()
+        limit = self._limits.call_timeout if timeout is None else timeout
+        rid = secrets.token_hex(8)
+        request = {"id": rid, "op": op, "name": name, "seed": seed,
+                   "args": packed.tree[0], "kwargs": packed.tree[1]}  # fmt: skip
+        deadline = time.monotonic() + limit
+        try:
+            live.sock.settimeout(limit)
+            protocol.send_frame(live.sock, request, packed.buffers)
+            reply, buffers = protocol.recv_frame(
+                live.sock,
+                max_bytes=self._limits.frame_bytes(),
+                deadline=deadline,
+                watch={live.out_fd: lambda: self._drain(live.out_fd)},
+            )
+        except (protocol.FrameTimeout, TimeoutError):
+            self._end(wait=0.0)
+            raise CallTimeout(f"timed out after {limit:g} s while running {target}") from None
+        except (protocol.FrameClosed, OSError):
+            raise _call_death(self._end(wait=1.0), target, self._limits) from None
+        except protocol.FrameError:
+            self._end(wait=0.0)
+            raise WorkerCrashed(
+                f"the worker sent a malformed reply while running {target}"
+            ) from None
+        if reply.get("id") != rid:
+            self._end(wait=0.0)
+            raise WorkerCrashed(f"the worker answered another request while running {target}")
+        if reply.get("ok") is True:
+            try:
+                return codec.decode(reply.get("value"), buffers, self._limits.caps())
+            except codec.CodecError as exc:
+                self._end(wait=0.0)
+                raise ValueRejected(f"{exc} (from {target})") from None
+        if reply.get("fault") == "memory":
+            self._end(wait=0.0)  # its heap is suspect: start clean next time
+        raise call_fault(reply, display=self._display, target=target)
+
+
+def _signal_name(number: int) -> str:
+    with contextlib.suppress(ValueError):
+        return signal.Signals(number).name
+    return f"signal {number}"
+
+
+def _death(status: dict[str, Any], limits: Limits) -> tuple[str, str]:
+    """(kind, phrase) for how a worker ended without replying."""
+    code, sig = status.get("code"), status.get("signal")
+    if code is not None:
+        return "exited", f"exit code {code}"
+    if sig == signal.SIGXCPU:
+        return "crashed", f"CPU time limit of {limits.cpu_seconds} s exceeded"
+    if sig is not None:
+        return "crashed", _signal_name(sig)
+    return "crashed", "no exit status"
+
+
+def _import_death(status: dict[str, Any], display: str, limits: Limits) -> ImportFailed:
+    kind, phrase = _death(status, limits)
+    if kind == "exited":
+        return ImportFailed(f"{display} exited during import ({phrase})", kind="exited")
+    return ImportFailed(f"the worker crashed while importing {display} ({phrase})", kind="crashed")
+
+
+def _call_death(status: dict[str, Any], target: str, limits: Limits) -> WorkerCrashed:
+    kind, phrase = _death(status, limits)
+    if kind == "exited":
+        return WorkerCrashed(f"worker exited without returning ({phrase}) while running {target}")
+    return WorkerCrashed(f"worker crashed ({phrase}) while running {target}")

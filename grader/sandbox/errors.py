@@ -1,0 +1,191 @@
+"""Faults the sandbox raises in the parent.
+
+Two families, kept apart on purpose (house style: student fault vs staff fault):
+
+* `StudentFault` and its subclasses: something the student's code did. Each
+  carries `.status` ("error", "timeout" or "crashed", the `CheckStatus` value a
+  check maps it to) and `.message`, written in the student's terms, naming their
+  file, function and line, never ours.
+* `SandboxError`: the grader itself could not do its job (the host died, a
+  check author passed a value the codec cannot carry, the required isolation
+  level is out of reach). A check that hits one is a `grader_error`, shown to
+  staff, never blamed on the student.
+
+This module is plain standard library so that every part of the parent can
+import it cheaply.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CallTimeout",
+    "FunctionNotFound",
+    "ImportFailed",
+    "IsolationError",
+    "SandboxError",
+    "StudentFault",
+    "StudentRaised",
+    "ValueRejected",
+    "WorkerCrashed",
+    "WorkerUnstable",
+    "call_fault",
+    "clean_text",
+    "import_fault",
+]
+
+# Import failure kinds and the check status each one maps to.
+_IMPORT_KIND_STATUS = {
+    "syntax": "error",
+    "exception": "error",
+    "missing": "error",
+    "timeout": "timeout",
+    "exited": "crashed",
+    "crashed": "crashed",
+    "memory": "crashed",
+}
+
+
+class StudentFault(Exception):
+    """The student's code failed; `.message` says how, in their terms."""
+
+    status: str = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ImportFailed(StudentFault):
+    """The exercise module could not be imported.
+
+    Raised again, with the same message, for every later use of that exercise,
+    so each of its checks fails with the reason rather than a cascade of
+    unrelated errors.
+    """
+
+    def __init__(self, message: str, *, kind: str) -> None:
+        if kind not in _IMPORT_KIND_STATUS:
+            raise ValueError(f"unknown import failure kind {kind!r}")
+        super().__init__(message)
+        self.kind = kind
+        self.status = _IMPORT_KIND_STATUS[kind]
+
+
+class FunctionNotFound(StudentFault):
+    """The module imported but does not define the requested function."""
+
+    def __init__(self, message: str, *, function: str) -> None:
+        super().__init__(message)
+        self.function = function
+
+
+class StudentRaised(StudentFault):
+    """The student's function raised; `.location` is "file, line N" when known."""
+
+    def __init__(self, message: str, *, exc_type: str, location: str | None) -> None:
+        super().__init__(message)
+        self.exc_type = exc_type
+        self.location = location
+
+
+class CallTimeout(StudentFault):
+    """A call ran past its wall-clock deadline; the worker was killed."""
+
+    status = "timeout"
+
+
+class WorkerCrashed(StudentFault):
+    """The worker died during a call: signal, exit, or memory limit."""
+
+    status = "crashed"
+
+
+class ValueRejected(StudentFault):
+    """The codec refused the returned value (type, size or depth)."""
+
+
+class WorkerUnstable(StudentFault):
+    """The worker was restarted too many times; the remaining calls are refused."""
+
+    status = "crashed"
+
+
+class SandboxError(Exception):
+    """The grader's own machinery failed. Never the student's fault."""
+
+
+class IsolationError(SandboxError):
+    """The isolation level the caller required cannot be reached on this machine."""
+
+
+# --------------------------------------------------------------------------- wording
+# The worker reports facts; these functions word them for the student. Both
+# backends (the real sandbox and the in-process one) go through them.
+
+_MISSING_MODULE_HINT = (
+    " (the grader provides torch, numpy, pandas and scikit-learn only; "
+    "remove imports of other packages)"
+)
+
+
+def clean_text(text: str, limit: int = 2000) -> str:
+    """Make student-controlled text safe to show: printable, bounded.
+
+    Control characters (ANSI escapes included) are shown escaped, lone
+    surrogates replaced, and the text cut at `limit` characters with a marker.
+    """
+    if len(text) > limit:
+        text = text[:limit] + f"... [{len(text) - limit} more characters cut]"
+    out = []
+    for ch in text:
+        if ch in "\n\t" or (ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF):
+            out.append(ch)
+        else:
+            out.append(ch.encode("unicode_escape", "backslashreplace").decode("ascii"))
+    return "".join(out)
+
+
+def _exception_text(facts: dict, display: str) -> tuple[str, str, str | None]:
+    exc_type = clean_text(str(facts.get("exc_type") or "Exception"), 100)
+    text = clean_text(str(facts.get("text") or ""))
+    line = facts.get("line")
+    location = f"{display}, line {line}" if type(line) is int else None
+    message = f"{exc_type}: {text}" if text else exc_type
+    if location:
+        message += f" ({location})"
+    if exc_type == "ModuleNotFoundError":
+        message += _MISSING_MODULE_HINT
+    return exc_type, message, location
+
+
+def import_fault(facts: dict, display: str) -> ImportFailed:
+    """The `ImportFailed` for a worker's "not ready" reply."""
+    kind = facts.get("kind")
+    _, message, _ = _exception_text(facts, display)
+    if kind == "memory":
+        return ImportFailed(f"memory limit exceeded while importing {display}", kind="memory")
+    if kind == "exited":
+        return ImportFailed(f"{display} exited during import: {message}", kind="exited")
+    if kind == "syntax":
+        return ImportFailed(f"could not import {display}: {message}", kind="syntax")
+    return ImportFailed(f"could not import {display}: {message}", kind="exception")
+
+
+def call_fault(facts: dict, *, display: str, target: str) -> StudentFault:
+    """The fault for a worker's `ok: false` reply; `target` names the function."""
+    fault = facts.get("fault")
+    if fault == "not_found":
+        return FunctionNotFound(f"function {target} not found in {display}", function=target)
+    if fault == "not_callable":
+        kind = clean_text(str(facts.get("exc_type")), 100)
+        return FunctionNotFound(
+            f"{target} in {display} is not a function (it is a `{kind}`)", function=target
+        )
+    if fault == "memory":
+        return WorkerCrashed(f"memory limit exceeded while running {target}")
+    if fault == "rejected":
+        return ValueRejected(f"{clean_text(str(facts.get('text')), 300)} (from {target})")
+    if fault == "raised":
+        exc_type, message, location = _exception_text(facts, display)
+        return StudentRaised(message, exc_type=exc_type, location=location)
+    raise SandboxError(f"the worker refused the request to run {target}: {facts!r:.300}")

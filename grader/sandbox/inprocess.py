@@ -1,0 +1,243 @@
+"""The L0 backend: student code in this process. For the package's own tests only.
+
+Same API as `SubmissionSandbox` (`exercise(name)` -> handle with `call`,
+`probe`, `output`; `source(name)`), and, on purpose, the same data path:
+arguments and results go through `codec.encode` -> JSON -> `codec.decode`,
+requests are served by the real worker's `handle`, and faults are worded by
+the same functions. So a check written against this backend sees exactly the
+types and messages the real sandbox gives.
+
+What it does not give: isolation of any kind, timeouts, memory limits, or
+survival of `os._exit`. Never use it to grade (threats G9, level L0).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import random
+import secrets
+import sys
+import tempfile
+import types
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from grader.sandbox import codec, worker
+from grader.sandbox.client import Limits
+from grader.sandbox.errors import (
+    ImportFailed,
+    SandboxError,
+    StudentFault,
+    call_fault,
+    import_fault,
+)
+
+__all__ = ["InProcessExercise", "InProcessSubmission"]
+
+
+class InProcessSubmission:
+    """One submission's exercises, imported into this process (L0)."""
+
+    def __init__(
+        self,
+        sources: dict[str, str],
+        origins: dict[str, str] | None = None,
+        *,
+        limits: Limits | None = None,
+    ) -> None:
+        self._sources = dict(sources)
+        self._origins = dict(origins or {})
+        self._limits = limits or Limits()
+        self._dir = tempfile.TemporaryDirectory(prefix="grader-l0-")
+        self._handles: dict[str, InProcessExercise] = {}
+
+    def exercise(self, name: str) -> InProcessExercise:
+        """The handle for exercise `name`; imports it on first use."""
+        handle = self._handles.get(name)
+        if handle is None:
+            handle = InProcessExercise(
+                name,
+                self._sources.get(name),
+                display=self._origins.get(name, f"{name}.py"),
+                directory=Path(self._dir.name),
+                limits=self._limits,
+            )
+            self._handles[name] = handle
+        return handle
+
+    def source(self, name: str) -> str:
+        """The exercise's source text (never executed by this call)."""
+        if name not in self._sources:
+            raise _missing(name, self._origins.get(name, f"{name}.py"))
+        return self._sources[name]
+
+    def close(self) -> None:
+        """Forget the imported modules and delete the temporary files."""
+        self._handles.clear()
+        self._dir.cleanup()
+
+    def __enter__(self) -> InProcessSubmission:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _missing(name: str, display: str) -> ImportFailed:
+    return ImportFailed(f"{display} was not found in your submission", kind="missing")
+
+
+class InProcessExercise:
+    """Calls into one in-process student module, through the codec."""
+
+    def __init__(
+        self,
+        name: str,
+        source: str | None,
+        *,
+        display: str,
+        directory: Path,
+        limits: Limits,
+    ) -> None:
+        self.name = name
+        self._source = source
+        self._display = display
+        self._path = str(directory / f"{name}.py")
+        self._limits = limits
+        self._caps = limits.caps()
+        self._module: types.ModuleType | None = None
+        self._failure: ImportFailed | None = None
+        self._out = _CappedText(limits.output_bytes)
+
+    def call(
+        self, function: str, *args: Any, timeout: float | None = None, seed: int = 0, **kwargs: Any
+    ) -> Any:
+        """Call `function` from the student's module; `timeout` is ignored here."""
+        return self._request("call", function, args, kwargs, seed, f"`{function}`")
+
+    def probe(
+        self, probe: str, *args: Any, timeout: float | None = None, seed: int = 0, **kwargs: Any
+    ) -> Any:
+        """Run the registered probe `probe` on the student's module."""
+        return self._request("probe", probe, args, kwargs, seed, f"the grader's probe `{probe}`")
+
+    def output(self) -> str:
+        """What the student's code printed so far (capped)."""
+        return self._out.text()
+
+    def _load(self) -> types.ModuleType:
+        if self._module is not None:
+            return self._module
+        if self._failure is not None:
+            raise self._failure
+        if self._source is None:
+            self._failure = _missing(self.name, self._display)
+            raise self._failure
+        Path(self._path).write_text(self._source, encoding="utf-8")
+        previous = sys.modules.get(self.name)
+        try:
+            with self._student_context():
+                self._module = worker.load_module(self.name, self._path)
+        except BaseException as exc:
+            self._failure = import_fault(worker.import_failure(exc, self._path), self._display)
+            raise self._failure from None
+        finally:
+            if previous is not None:
+                sys.modules[self.name] = previous
+            else:
+                sys.modules.pop(self.name, None)
+        return self._module
+
+    def _request(
+        self, op: str, name: str, args: tuple, kwargs: dict, seed: int, target: str
+    ) -> Any:
+        module = self._load()
+        try:
+            packed = codec.encode([list(args), dict(kwargs)], self._caps, role="argument")
+        except codec.CodecError as exc:
+            raise SandboxError(f"cannot send the arguments for {target}: {exc}") from None
+        rid = secrets.token_hex(8)
+        request = {"id": rid, "op": op, "name": name, "seed": seed,
+                   "args": packed.tree[0], "kwargs": packed.tree[1]}  # fmt: skip
+        header, buffers = codec.unpack(codec.pack(request, packed.buffers))  # the wire, as JSON
+        from grader.sandbox.probes import REGISTRY
+
+        with self._student_context():
+            reply, out = worker.handle(
+                module, header, buffers, path=self._path, caps=self._caps, probes=REGISTRY
+            )
+        reply, out = codec.unpack(codec.pack(reply, out))
+        if reply.get("ok") is True:
+            return codec.decode(reply.get("value"), out, self._caps)
+        fault: StudentFault = call_fault(reply, display=self._display, target=target)
+        raise fault
+
+    @contextlib.contextmanager
+    def _student_context(self) -> Iterator[None]:
+        """Capture output and keep this (trusted) process's torch state as it was."""
+        saved = _GlobalState.save()
+        try:
+            with contextlib.redirect_stdout(self._out), contextlib.redirect_stderr(self._out):
+                yield
+        finally:
+            saved.restore()
+
+
+class _GlobalState:
+    """The parts of the test process's global state that student calls reset."""
+
+    def __init__(self) -> None:
+        self.dtype = torch.get_default_dtype()
+        self.grad = torch.is_grad_enabled()
+        self.threads = torch.get_num_threads()
+        self.deterministic = torch.are_deterministic_algorithms_enabled()
+        self.torch_rng = torch.get_rng_state()
+        self.np_rng = np.random.get_state()
+        self.py_rng = random.getstate()
+        self.np_err = np.geterr()
+
+    @classmethod
+    def save(cls) -> _GlobalState:
+        return cls()
+
+    def restore(self) -> None:
+        torch.set_default_dtype(self.dtype)
+        torch.set_grad_enabled(self.grad)
+        torch.set_num_threads(self.threads)
+        torch.use_deterministic_algorithms(self.deterministic)
+        torch.set_rng_state(self.torch_rng)
+        np.random.set_state(self.np_rng)
+        random.setstate(self.py_rng)
+        np.seterr(**self.np_err)
+
+
+class _CappedText(io.TextIOBase):
+    """A text sink that keeps the first `limit` characters and counts the rest."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._parts: list[str] = []
+        self._kept = 0
+        self._dropped = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, s: str) -> int:
+        room = self._limit - self._kept
+        if room > 0:
+            self._parts.append(s[:room])
+            self._kept += min(room, len(s))
+        self._dropped += max(0, len(s) - max(room, 0))
+        return len(s)
+
+    def text(self) -> str:
+        text = "".join(self._parts)
+        if self._dropped:
+            text += f"\n[... {self._dropped} more characters of output dropped]"
+        return text

@@ -1,0 +1,276 @@
+"""Build the sandbox host's command line, and name isolation levels.
+
+Always: `python -I`, an allowlisted environment, no inherited file
+descriptors but the control socket, a new session. As root where `unshare`
+works: network, PID, mount, IPC and UTS namespaces, with `mounts.py` making
+the tree read-only, masking secrets and dropping every capability before the
+host starts (see that module). A switch to an unprivileged uid is added only
+when that user can actually run the interpreter, which is tried once.
+
+Which layers end up in force is reported by the host itself after it checks
+them (`host._observed_layers`); what is planned here is only the attempt.
+
+Levels (threats 5.5, adapted to what this machine family offers):
+
+    L1  subprocess + rlimits + codec
+    L2  L1 + no network + secrets unreadable + grader files unwritable
+        (by a uid switch, or by a read-only tree with capabilities dropped)
+    L3  L2 + PID namespace
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "ENV_ALLOWLIST",
+    "LEVELS",
+    "HostCommand",
+    "Machine",
+    "build_command",
+    "default_secrets",
+    "level_of",
+    "machine",
+    "make_pids_cgroup",
+    "meets",
+    "missing_for",
+    "remove_cgroup",
+]
+
+LEVELS = ("L0", "L1", "L2", "L3")
+_NEEDS: dict[str, frozenset[str]] = {
+    "L1": frozenset({"subprocess", "rlimits", "codec"}),
+    "L2": frozenset({"netns", "secrets-masked"}),
+    "L3": frozenset({"pidns"}),
+}
+_UNWRITABLE = (frozenset({"uid-switch"}), frozenset({"ro-root", "no-caps"}))
+
+ENV_ALLOWLIST = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": "/tmp",
+    "LANG": "C.UTF-8",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "PYTHONHASHSEED": "0",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "CUDA_VISIBLE_DEVICES": "",
+}
+_SANDBOX_DIR = Path(__file__).resolve().parent
+_NOBODY = 65534
+
+
+def level_of(layers: Iterable[str]) -> str:
+    """The highest level whose requirements `layers` meet."""
+    have = set(layers)
+    level = "L0"
+    for name in ("L1", "L2", "L3"):
+        if missing_for(name, have):
+            break
+        level = name
+    return level
+
+
+def missing_for(level: str, layers: Iterable[str]) -> list[str]:
+    """Layers missing for `level` (cumulative); empty when it is reached."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown isolation level {level!r} (use one of {', '.join(LEVELS)})")
+    have = set(layers)
+    missing: list[str] = []
+    for name in LEVELS[1 : LEVELS.index(level) + 1]:
+        missing += sorted(_NEEDS[name] - have)
+        if name == "L2" and not any(group <= have for group in _UNWRITABLE):
+            missing.append("grader files unwritable (uid-switch, or ro-root + no-caps)")
+    return missing
+
+
+def meets(level: str, required: str) -> bool:
+    """Whether `level` is at least `required`."""
+    return LEVELS.index(level) >= LEVELS.index(required)
+
+
+@dataclass(frozen=True)
+class Machine:
+    """What this machine lets the launcher try (probed once per process)."""
+
+    linux: bool
+    root: bool
+    namespaces: bool  # `unshare --net --pid --mount` works
+    setpriv: str | None
+    uid_switch: bool  # `nobody` can run the interpreter and read the sandbox code
+
+
+@functools.cache
+def machine(python: str = sys.executable) -> Machine:
+    """Probe the machine: cheap (two tiny subprocesses), cached."""
+    linux = sys.platform.startswith("linux")
+    root = linux and os.geteuid() == 0
+    unshare = shutil.which("unshare", path=ENV_ALLOWLIST["PATH"])
+    setpriv = shutil.which("setpriv", path=ENV_ALLOWLIST["PATH"])
+    namespaces = bool(root and unshare and setpriv) and (
+        _runs([unshare, "--net", "--pid", "--mount", "--ipc", "--uts", "--fork", "--mount-proc",
+               "true"]) is not None
+    )  # fmt: skip
+    uid_switch = bool(root and setpriv) and _same_python_as(python, setpriv)
+    return Machine(linux, root, namespaces, setpriv, uid_switch)
+
+
+def _runs(argv: list[str]) -> str | None:
+    """Stdout of `argv` when it exits 0, else None."""
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=10, env=ENV_ALLOWLIST)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.decode(errors="replace") if done.returncode == 0 else None
+
+
+_WHERE = (
+    "import importlib.util, json, os, sys; "
+    "spec = importlib.util.find_spec('torch'); "
+    "print(json.dumps([os.path.dirname(json.__file__), spec and spec.origin, "
+    "os.access(sys.argv[1], os.R_OK)]))"
+)
+
+
+def _same_python_as(python: str, setpriv: str) -> bool:
+    """Whether `nobody` runs *this* Python: same stdlib, same torch, our code readable.
+
+    Starting is not enough: an interpreter whose prefix it cannot read falls
+    back to another stdlib (seen here: the system's /usr/lib/python3.11).
+    """
+    host = str(_SANDBOX_DIR / "host.py")
+    mine = _runs([python, "-I", "-c", _WHERE, host])
+    theirs = _runs([setpriv, f"--reuid={_NOBODY}", f"--regid={_NOBODY}", "--clear-groups",
+                    python, "-I", "-c", _WHERE, host])  # fmt: skip
+    return mine is not None and mine == theirs and json.loads(mine)[2] is True
+
+
+def make_pids_cgroup(max_tasks: int) -> Path | None:
+    """A fresh pids cgroup capping the host's task count, or None if we cannot make one.
+
+    `RLIMIT_NPROC` does not bind root (threats row 5); a pids cgroup does. The
+    setup stage moves itself in before dropping capabilities, so every worker
+    and grandchild stays inside. cgroup v1 (`/sys/fs/cgroup/pids`) or v2 with
+    the pids controller delegated to the root's children.
+    """
+    root = Path("/sys/fs/cgroup")
+    candidates = [root / "pids"]
+    with contextlib.suppress(OSError):
+        if "pids" in (root / "cgroup.subtree_control").read_text().split():
+            candidates.append(root)
+    for base in candidates:
+        if not (base / "cgroup.procs").exists():
+            continue
+        path = base / f"grader-{secrets.token_hex(6)}"
+        try:
+            path.mkdir()
+        except OSError:
+            continue
+        try:
+            (path / "pids.max").write_text(str(max_tasks))
+        except OSError:
+            remove_cgroup(path)
+            continue
+        return path
+    return None
+
+
+def remove_cgroup(path: Path) -> None:
+    """Remove a cgroup made by `make_pids_cgroup`, once its last task is gone."""
+    deadline = time.monotonic() + 2.0
+    while True:
+        try:
+            path.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.01)
+
+
+def default_secrets(repo: Path) -> list[Path]:
+    """What the worker must never see: hidden checks, solutions, our tests, git state."""
+    return [repo / "grader" / "checks", repo / "solutions", repo / "tests", repo / ".git"]
+
+
+@dataclass(frozen=True)
+class HostCommand:
+    """How to start the host: argv, environment, and the layers attempted."""
+
+    argv: list[str]
+    env: dict[str, str]
+    planned: tuple[str, ...]
+
+
+def build_command(
+    *,
+    control_fd: int,
+    inbox: Path,
+    scratch: Path,
+    secrets: Sequence[Path],
+    python: str = sys.executable,
+    namespaces: bool | None = None,
+    scratch_bytes: int = 512 << 20,
+    cgroup: Path | None = None,
+) -> HostCommand:
+    """The host's command line for this machine.
+
+    `cgroup` (from `make_pids_cgroup`) is joined by the setup stage; it is
+    only used with namespaces. `namespaces=None` uses them when the machine allows; False never does
+    (for a fast L1 host in tests); True requires them (ValueError otherwise).
+    """
+    probe = machine(python)
+    use_ns = probe.namespaces if namespaces is None else namespaces
+    if use_ns and not probe.namespaces:
+        raise ValueError("namespaces requested but unavailable (needs root and unshare)")
+    repo = str(_SANDBOX_DIR.parent.parent)
+    host = str(_SANDBOX_DIR / "host.py")
+    serve = {
+        "repo": repo,
+        "control_fd": control_fd,
+        "inbox": str(inbox),
+        "scratch": str(scratch),
+        "secrets": [str(p) for p in secrets],
+        "env_allowlist": sorted(ENV_ALLOWLIST),
+        "cgroup": str(cgroup) if cgroup and use_ns else None,
+    }
+    env = dict(ENV_ALLOWLIST)
+    if not use_ns:
+        argv = [python, "-I", host, "--serve", json.dumps(serve)]
+        return HostCommand(argv, env, ("subprocess", "rlimits", "setsid", "env-allowlist"))
+    assert probe.setpriv is not None  # implied by probe.namespaces
+    setup = {
+        "inbox": str(inbox),
+        "secrets": [str(p) for p in secrets],
+        "scratch_bytes": scratch_bytes,
+        "uid": _NOBODY if probe.uid_switch else None,
+        "cgroup": serve["cgroup"],
+        "setpriv": probe.setpriv,
+        "python": python,
+        "host": host,
+        "serve": serve,
+    }
+    unshare = shutil.which("unshare", path=ENV_ALLOWLIST["PATH"]) or "unshare"
+    argv = [
+        unshare, "--net", "--pid", "--mount", "--ipc", "--uts", "--fork", "--kill-child",
+        "--mount-proc", "--propagation", "private",
+        python, "-I", str(_SANDBOX_DIR / "mounts.py"), json.dumps(setup),
+    ]  # fmt: skip
+    planned = ("subprocess", "rlimits", "setsid", "env-allowlist", "netns", "pidns", "mountns",
+               "ro-root", "secrets-masked", "no-caps", "no-new-privs")  # fmt: skip
+    planned += ("uid-switch",) if probe.uid_switch else ()
+    planned += ("cgroup-pids",) if cgroup else ()
+    return HostCommand(argv, env, planned)

@@ -1,0 +1,175 @@
+"""Namespace setup stage: make the filesystem safe, then exec the host without privileges.
+
+Run by the launcher as `unshare --net --pid --mount ... python -I mounts.py CONFIG`,
+so this script starts as root, holding every capability, inside fresh mount,
+network, PID, IPC and UTS namespaces (private mount propagation: nothing done
+here is visible outside). It
+
+1. remounts every existing mount read-only and `nosuid` (the grader, the venv
+   and the student's own files become unwritable: threats rows 14, 29);
+2. replaces `/dev` with a small tmpfs holding only null, zero, full, random and
+   urandom (root without capabilities may still open a disk device that root
+   owns; a read-only mount does not stop writes to device nodes);
+3. mounts size-limited tmpfs on `/tmp` and `/dev/shm` (scratch lives there);
+4. binds the judge's inbox folder read-only at `/tmp/.inbox`, through a file
+   descriptor opened first, so it is reachable wherever it lives;
+5. masks each secret path with an empty read-only tmpfs (or `/dev/null` for a
+   file): the hidden checks, solutions, tests and report folder are absent,
+   not merely protected (threats rows 28, 33);
+6. joins the pids cgroup the judge made, if any (root is not bound by
+   `RLIMIT_NPROC`; a fork bomb is);
+7. execs `setpriv` to clear the capability bounding and inheritable sets and
+   set `no_new_privs`, then the Python host. Root without capabilities cannot
+   unmount a mask or remount anything writable.
+
+Any failure aborts (exit 111): the launcher then reports the host as unable to
+start rather than running it with fewer layers than it was told.
+
+Standard library only, and no import of the `grader` package: this runs
+before the host exists.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import sys
+
+MS_RDONLY = 0x1
+MS_NOSUID = 0x2
+MS_NODEV = 0x4
+MS_NOEXEC = 0x8
+MS_REMOUNT = 0x20
+MS_NOATIME = 0x400
+MS_NODIRATIME = 0x800
+MS_BIND = 0x1000
+MS_REC = 0x4000
+MS_PRIVATE = 0x40000
+MS_RELATIME = 0x200000
+MS_STRICTATIME = 0x1000000
+
+_KEPT_FLAGS = {
+    "nodev": MS_NODEV,
+    "noexec": MS_NOEXEC,
+    "noatime": MS_NOATIME,
+    "nodiratime": MS_NODIRATIME,
+    "relatime": MS_RELATIME,
+    "strictatime": MS_STRICTATIME,
+}
+_DEVICES = ("null", "zero", "full", "random", "urandom")
+_SEALED = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
+
+INBOX = "/tmp/.inbox"
+SCRATCH = "/tmp/scratch"
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str = "") -> None:
+    """mount(2), raising OSError with the target named."""
+    rc = _libc.mount(
+        source.encode() if source else None,
+        target.encode(),
+        fstype.encode() if fstype else None,
+        ctypes.c_ulong(flags),
+        data.encode() if data else None,
+    )
+    if rc != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"mount {target}: {os.strerror(err)}")
+
+
+def _mount_points() -> list[tuple[str, set[str]]]:
+    """(mount point, per-mount options) for every mount, parents first."""
+    points = []
+    with open("/proc/self/mountinfo", encoding="utf-8") as handle:
+        for line in handle:
+            fields = line.split()
+            point = fields[4].encode().decode("unicode_escape")  # \040 and friends
+            points.append((point, set(fields[5].split(","))))
+    return sorted(points, key=lambda p: p[0].count("/"))
+
+
+def _remount_read_only() -> None:
+    for point, options in _mount_points():
+        kept = 0
+        for name, flag in _KEPT_FLAGS.items():
+            if name in options:
+                kept |= flag
+        mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | kept)
+
+
+def _minimal_dev() -> None:
+    fds = {name: os.open(f"/dev/{name}", os.O_PATH) for name in _DEVICES}
+    mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=755")
+    for name, fd in fds.items():
+        path = f"/dev/{name}"
+        with open(path, "w"):
+            pass
+        mount(f"/proc/self/fd/{fd}", path, None, MS_BIND)
+        os.close(fd)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):  # fmt: skip
+        os.symlink(target, f"/dev/{name}")
+    os.mkdir("/dev/shm", 0o755)
+    mount(None, "/dev", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC)
+
+
+def _tmpfs(target: str, size: int) -> None:
+    mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
+
+
+def _mask(path: str) -> None:
+    if not os.path.lexists(path):
+        return
+    if os.path.isdir(path) and not os.path.islink(path):
+        mount("tmpfs", path, "tmpfs", _SEALED, "size=4k,mode=555")
+    else:
+        mount("/dev/null", path, None, MS_BIND)
+        mount(None, path, None, MS_REMOUNT | MS_BIND | _SEALED)
+
+
+def main(config: dict) -> None:
+    """Apply the layers in `config`, then exec the host; never returns."""
+    applied = ["mountns", "netns-requested", "pidns-requested"]
+    inbox_fd = os.open(config["inbox"], os.O_PATH | os.O_DIRECTORY)
+    masks = [os.path.realpath(p) for p in config["secrets"]]
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    if config.get("cgroup"):  # before the tree goes read-only and the capabilities go
+        with open(os.path.join(config["cgroup"], "cgroup.procs"), "w") as procs:
+            procs.write(str(os.getpid()))
+        applied.append("cgroup-pids")
+    _remount_read_only()
+    applied.append("ro-root")
+    _minimal_dev()
+    applied.append("minimal-dev")
+    _tmpfs("/tmp", config["scratch_bytes"])
+    _tmpfs("/dev/shm", 64 << 20)
+    applied.append("tmpfs-scratch")
+    os.mkdir(INBOX, 0o755)
+    mount(f"/proc/self/fd/{inbox_fd}", INBOX, None, MS_BIND)
+    mount(None, INBOX, None, MS_REMOUNT | MS_BIND | _SEALED)
+    os.close(inbox_fd)
+    os.mkdir(SCRATCH, 0o700 if config["uid"] is None else 0o1777)
+    if config["uid"] is not None:
+        os.chmod(SCRATCH, 0o1777)
+    for path in masks:
+        _mask(path)
+    applied.append("secrets-masked")
+
+    setpriv = config["setpriv"]
+    argv = [setpriv, "--bounding-set=-all", "--inh-caps=-all", "--no-new-privs"]
+    if config["uid"] is not None:
+        argv += [f"--reuid={config['uid']}", f"--regid={config['uid']}", "--clear-groups"]
+    serve = dict(config["serve"], applied=applied, inbox=INBOX, scratch=SCRATCH)
+    argv += ["--", config["python"], "-I", config["host"], "--serve", json.dumps(serve)]
+    os.execv(setpriv, argv)
+
+
+if __name__ == "__main__":
+    try:
+        main(json.loads(sys.argv[1]))
+    except Exception as exc:  # fail closed: the host never starts half-isolated
+        print(f"sandbox setup failed: {exc}", file=sys.stderr)
+        os._exit(111)

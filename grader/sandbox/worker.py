@@ -1,0 +1,257 @@
+"""The worker side: import one student module, then answer call and probe requests.
+
+Runs in a process forked from the sandbox host (and, for the in-process L0
+backend used by our own tests, in the test process itself: `handle` is shared
+so both backends give checks exactly the same values and faults).
+
+What the worker guarantees, and why (threats rows 10, 18, 19, 21, 39):
+
+* Every call runs inside `try/except BaseException`: `SystemExit`,
+  `KeyboardInterrupt` and friends become a reply, not a dead worker.
+* Messages are formatted here, each in its own `try`, under the judge's call
+  deadline: a `__str__` that raises or hangs costs only that call.
+* The return value is encoded at return time; threads the student left
+  running cannot change what the judge receives afterwards.
+* Torch, numpy and random globals are reset before each call, so a result
+  never depends on what an earlier call changed.
+* Functions are looked up in the module's own `__dict__`: no `__getattr__`
+  hook, no attribute the student computes on demand.
+
+The worker decides nothing: it reports facts (exception type, text, line) and
+the judge words the student's message and the verdict.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import random
+import socket
+import sys
+import types
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+import numpy as np
+import torch
+
+from grader.sandbox import codec, protocol
+
+__all__ = ["describe", "handle", "load_module", "reset_globals", "serve"]
+
+# Bound once, when the host preloads this module: a student who replaces
+# `torch.manual_seed` and friends cannot stop the next reset.
+_set_default_dtype = torch.set_default_dtype
+_set_default_device = torch.set_default_device
+_set_grad_enabled = torch.set_grad_enabled
+_use_deterministic = torch.use_deterministic_algorithms
+_set_num_threads = torch.set_num_threads
+_set_flush_denormal = torch.set_flush_denormal
+_set_detect_anomaly = torch.autograd.set_detect_anomaly
+_torch_seed = torch.manual_seed
+_np_seed = np.random.seed
+_np_seterr = np.seterr
+_py_seed = random.seed
+_module_dict = types.ModuleType.__dict__["__dict__"].__get__
+_exc_traceback = BaseException.__dict__["__traceback__"].__get__
+_str_slice = str.__getitem__
+
+_TEXT_LIMIT = 4000
+_MEMORY_MARKERS = ("can't allocate memory", "not enough memory", "out of memory")
+
+
+def reset_globals(seed: int) -> None:
+    """Put the process-wide state a student may change back to its defaults.
+
+    The documented list: default dtype float32, default device CPU, grad mode
+    on, anomaly detection off, non-deterministic algorithms allowed, one
+    thread, denormals kept, numpy error handling at its defaults, and the
+    torch, numpy and `random` generators seeded with `seed`.
+    """
+    _set_default_dtype(torch.float32)
+    _set_default_device(None)
+    _set_grad_enabled(True)
+    _set_detect_anomaly(False)
+    _use_deterministic(False)
+    _set_num_threads(1)
+    _set_flush_denormal(False)
+    _np_seterr(divide="warn", over="warn", under="ignore", invalid="warn")
+    _torch_seed(seed)
+    _np_seed(seed % (1 << 32))
+    _py_seed(seed)
+
+
+def load_module(name: str, path: str) -> types.ModuleType:
+    """Import the file at `path` as module `name` (registered in `sys.modules`).
+
+    By explicit path, never through `sys.path`, so a submission cannot shadow
+    a library or reach another exercise by name (threats row 30).
+    """
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def describe(exc: BaseException, path: str) -> dict[str, Any]:
+    """Facts about an exception: type name, message text, line in the student's file."""
+    text = "<the exception's message could not be shown>"
+    try:
+        raw = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+        if isinstance(raw, str):
+            text = _str_slice(raw, slice(0, _TEXT_LIMIT))
+    except BaseException:  # a __str__ that raises anything at all
+        pass
+    line = None
+    try:
+        tb = _exc_traceback(exc)
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == path:
+                line = tb.tb_lineno
+            tb = tb.tb_next
+        if isinstance(exc, SyntaxError) and exc.filename == path and type(exc.lineno) is int:
+            line = exc.lineno
+    except BaseException:
+        line = None
+    return {"exc_type": codec.qualname(exc), "text": text, "line": line}
+
+
+def _is_memory(exc: BaseException, text: str) -> bool:
+    if isinstance(exc, MemoryError):
+        return True
+    return isinstance(exc, RuntimeError) and any(m in text for m in _MEMORY_MARKERS)
+
+
+def import_failure(exc: BaseException, path: str) -> dict[str, Any]:
+    """The worker's "not ready" reply for an exception raised while importing."""
+    info = describe(exc, path)
+    if isinstance(exc, SyntaxError):
+        kind = "syntax"
+    elif isinstance(exc, SystemExit):
+        kind = "exited"
+    elif _is_memory(exc, info["text"]):
+        kind = "memory"
+    else:
+        kind = "exception"
+    return {"ready": False, "kind": kind, **info}
+
+
+def _fault(rid: Any, fault: str, **facts: Any) -> tuple[dict[str, Any], list[memoryview]]:
+    return {"id": rid, "ok": False, "fault": fault, **facts}, []
+
+
+def handle(
+    module: types.ModuleType,
+    header: dict[str, Any],
+    buffers: Sequence[memoryview],
+    *,
+    path: str,
+    caps: codec.Caps,
+    probes: dict[str, Callable[..., Any]],
+) -> tuple[dict[str, Any], list[memoryview]]:
+    """Run one call or probe request and build the reply (never raises)."""
+    rid = header.get("id")
+    op, name, seed = header.get("op"), header.get("name"), header.get("seed", 0)
+    try:
+        args = codec.decode(header.get("args", []), buffers, caps)
+        kwargs = codec.decode(header.get("kwargs", {}), buffers, caps)
+    except codec.CodecError as exc:
+        return _fault(rid, "bad_request", text=str(exc))
+    if type(name) is not str or type(args) is not list or type(kwargs) is not dict:
+        return _fault(rid, "bad_request", text="malformed request")
+    if type(seed) is not int or seed < 0:
+        return _fault(rid, "bad_request", text="bad seed")
+    if op == "call":
+        target = dict.get(_module_dict(module), name)
+        if target is None:
+            return _fault(rid, "not_found")
+        if not callable(target):
+            return _fault(rid, "not_callable", exc_type=codec.qualname(target))
+        run: Callable[..., Any] = target
+    elif op == "probe":
+        probe = probes.get(name)
+        if probe is None:
+            return _fault(rid, "unknown_probe")
+        run = _bind(probe, module)
+    else:
+        return _fault(rid, "bad_request", text=f"unknown op {op!r}")
+
+    try:
+        reset_globals(seed)
+        result = run(*args, **kwargs)
+    except BaseException as exc:
+        info = describe(exc, path)
+        return _fault(rid, "memory" if _is_memory(exc, info["text"]) else "raised", **info)
+    finally:
+        _flush()
+    try:
+        packed = codec.encode(result, caps)
+    except codec.CodecError as exc:
+        return _fault(rid, "rejected", text=str(exc))
+    except BaseException as exc:  # a __torch_dispatch__ subclass, say
+        return _fault(rid, "rejected", text=f"the value could not be read ({codec.qualname(exc)})")
+    return {"id": rid, "ok": True, "value": packed.tree}, packed.buffers
+
+
+def _bind(probe: Callable[..., Any], module: types.ModuleType) -> Callable[..., Any]:
+    def run(*args: Any, **kwargs: Any) -> Any:
+        return probe(module, *args, **kwargs)
+
+    return run
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BaseException):
+            stream.flush()
+
+
+def serve(
+    sock: socket.socket,
+    *,
+    name: str,
+    path: str,
+    caps: codec.Caps,
+    max_frame: int,
+) -> NoReturn:
+    """The worker's whole life: import, say ready (or why not), answer requests.
+
+    Ends with `os._exit`: no atexit hooks, no finalizers, nothing the student
+    registered gets to run after the last reply (threats rows 10, 24).
+    """
+    sys.argv = [path]
+    try:
+        module = load_module(name, path)
+    except BaseException as exc:
+        _flush()
+        _reply(sock, import_failure(exc, path), [], max_frame)
+        os._exit(0)
+    _flush()
+    _reply(sock, {"ready": True}, [], max_frame)
+    from grader.sandbox.probes import REGISTRY  # preloaded by the host
+
+    while True:
+        try:
+            header, buffers = protocol.recv_frame(sock, max_bytes=max_frame)
+        except protocol.FrameError:
+            os._exit(0)
+        reply, out = handle(module, header, buffers, path=path, caps=caps, probes=REGISTRY)
+        _reply(sock, reply, out, max_frame)
+
+
+def _reply(
+    sock: socket.socket, header: dict[str, Any], buffers: list[memoryview], max_frame: int
+) -> None:
+    try:
+        try:
+            protocol.send_frame(sock, header, buffers, max_bytes=max_frame)
+        except protocol.FrameError:
+            too_large = {"id": header.get("id"), "ok": False, "fault": "rejected",
+                         "text": "return value too large"}  # fmt: skip
+            protocol.send_frame(sock, too_large)
+    except OSError:
+        os._exit(0)

@@ -1,0 +1,66 @@
+"""Isolation levels and the host command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from grader.sandbox import launcher
+
+L1 = ["subprocess", "rlimits", "codec"]
+
+
+def test_levels_are_cumulative() -> None:
+    assert launcher.level_of([]) == "L0"
+    assert launcher.level_of(L1) == "L1"
+    l2 = [*L1, "netns", "secrets-masked", "ro-root", "no-caps"]
+    assert launcher.level_of(l2) == "L2"
+    assert launcher.level_of([*l2, "pidns"]) == "L3"
+    assert launcher.level_of([*L1, "netns", "secrets-masked", "uid-switch", "pidns"]) == "L3"
+    # a PID namespace without the L2 layers is still L1
+    assert launcher.level_of([*L1, "pidns", "netns"]) == "L1"
+    # read-only files but capabilities kept: root could remount, so not L2
+    assert launcher.level_of([*L1, "netns", "secrets-masked", "ro-root"]) == "L1"
+
+
+def test_missing_for_names_what_is_lacking() -> None:
+    assert launcher.missing_for("L1", L1) == []
+    missing = launcher.missing_for("L3", L1)
+    assert "netns" in missing and "pidns" in missing and "secrets-masked" in missing
+    assert any("unwritable" in item for item in missing)
+    assert launcher.meets("L3", "L2") and not launcher.meets("L1", "L2")
+    with pytest.raises(ValueError, match="unknown isolation level"):
+        launcher.missing_for("high", L1)
+
+
+def test_plain_command_is_isolated_python_with_allowlisted_env(tmp_path: Path) -> None:
+    command = launcher.build_command(
+        control_fd=7, inbox=tmp_path, scratch=tmp_path, secrets=[], namespaces=False
+    )
+    assert command.argv[1:3] == ["-I", str(Path(launcher.__file__).with_name("host.py"))]
+    assert command.env == launcher.ENV_ALLOWLIST
+    assert command.env["CUDA_VISIBLE_DEVICES"] == "" and command.env["OMP_NUM_THREADS"] == "1"
+    config = json.loads(command.argv[-1])
+    assert config["control_fd"] == 7 and config["inbox"] == str(tmp_path)
+
+
+@pytest.mark.skipif(not launcher.machine().namespaces, reason="needs root and working unshare")
+def test_namespaced_command_masks_secrets_and_drops_capabilities(tmp_path: Path) -> None:
+    secret = tmp_path / "solutions"
+    command = launcher.build_command(
+        control_fd=7, inbox=tmp_path, scratch=tmp_path, secrets=[secret], namespaces=True
+    )
+    assert command.argv[0].endswith("unshare")
+    assert {"--net", "--pid", "--mount", "--kill-child", "--mount-proc"} <= set(command.argv)
+    setup = json.loads(command.argv[-1])
+    assert setup["secrets"] == [str(secret)]
+    assert setup["uid"] is None  # nobody cannot run this venv's Python here
+    assert {"netns", "pidns", "ro-root", "no-caps"} <= set(command.planned)
+
+
+def test_default_secrets_cover_checks_solutions_tests_and_git() -> None:
+    repo = Path("/r")
+    names = {p.relative_to(repo).as_posix() for p in launcher.default_secrets(repo)}
+    assert names == {"grader/checks", "solutions", "tests", ".git"}

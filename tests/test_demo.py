@@ -1,0 +1,43 @@
+"""The bundled example class is generated, never edited by hand."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from grader.assignment import course_root
+from grader.demo import MISTAKES, _patched, build_example_class
+
+
+def test_committed_example_class_equals_a_fresh_generation() -> None:
+    root = course_root()
+    for relative, text in build_example_class(root).items():
+        path = root / relative
+        assert path.is_file(), f"{relative} is missing: run python -m grader.demo --build"
+        assert path.read_text() == text, f"{relative} is stale: run python -m grader.demo --build"
+
+
+def test_every_planned_mistake_changes_its_solution() -> None:
+    files = build_example_class(course_root())
+    for exercise in MISTAKES:
+        dave = files[next(p for p in files if p.parts[-2] == "dave" and p.stem == exercise)]
+        alice = files[next(p for p in files if p.parts[-2] == "alice" and p.stem == exercise)]
+        assert dave != alice
+
+
+def test_an_edit_that_no_longer_matches_is_an_error() -> None:
+    with pytest.raises(ValueError, match="no longer matches"):
+        _patched("x = 1\n", [("y = 2\n", "y = 3\n")], "solutions/ex99.py")
+
+
+def test_erin_notebook_is_broken_json_and_bob_notebooks_are_valid() -> None:
+    files = build_example_class(course_root())
+    for path, text in files.items():
+        if path.suffix != ".ipynb":
+            continue
+        if path.parts[-2] == "erin":
+            with pytest.raises(json.JSONDecodeError):
+                json.loads(text)
+        else:
+            assert json.loads(text)["nbformat"] == 4
