@@ -53,6 +53,9 @@ def grade_loaded(
     exercises: Iterable[str] | None = None,
 ) -> SubmissionResult:
     """Grade an already-loaded submission with a running sandbox host."""
+    # One thread: reference values are then bit-for-bit reproducible, and idle
+    # OpenMP threads spinning here would steal the core the worker needs.
+    torch.set_num_threads(1)
     started = time.perf_counter()
     sources = {name: src.source for name, src in submission.exercises.items()}
     origins = {name: src.origin for name, src in submission.exercises.items()}

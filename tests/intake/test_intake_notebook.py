@@ -1,0 +1,315 @@
+"""Notebook -> module conversion: magics are neutralised, nothing runs, lines map back."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
+
+from grader.intake.notebook import PRELUDE, NotebookError, convert_notebook, locate
+
+FILES = Path(__file__).resolve().parent.parent / "files" / "intake"
+
+
+def notebook(*cells: str | tuple[str, str]) -> bytes:
+    """Notebook bytes as Jupyter writes them; a tuple is (cell_type, source)."""
+    nb = new_notebook()
+    for cell in cells:
+        if isinstance(cell, str):
+            nb.cells.append(new_code_cell(cell))
+        elif cell[0] == "markdown":
+            nb.cells.append(new_markdown_cell(cell[1]))
+        else:
+            nb.cells.append(new_raw_cell(cell[1]))
+    return nbformat.writes(nb).encode()
+
+
+def run_module(source: str) -> dict[str, object]:
+    namespace: dict[str, object] = {"__name__": "converted"}
+    exec(compile(source, "converted.py", "exec"), namespace)
+    return namespace
+
+
+def error_line(source: str) -> int:
+    """The line of converted.py where running the module raised."""
+    try:
+        run_module(source)
+    except Exception as exc:  # the test notebooks raise on purpose
+        frames = traceback.extract_tb(exc.__traceback__)
+        return [frame.lineno for frame in frames if frame.filename == "converted.py"][-1] or 0
+    raise AssertionError("the module did not raise")
+
+
+# --- the realistic fixture -------------------------------------------------------
+
+
+def test_fixture_notebook_converts_to_source_that_compiles_without_outputs_or_metadata() -> None:
+    converted = convert_notebook((FILES / "magics.ipynb").read_bytes())
+
+    compile(converted.source, "magics.py", "exec")
+    assert "All tests passed" not in converted.source
+    assert "Successfully installed" not in converted.source
+    assert "nbgrader" not in converted.source and "points" not in converted.source
+    assert "marker_raw" not in converted.source  # raw cells are not code
+    assert "Exercise 3" not in converted.source  # markdown neither
+    assert converted.source.startswith(PRELUDE)
+    assert "# --- code cell 8 ---" in converted.source
+
+
+def test_fixture_notebook_records_a_note_per_magic_and_shell_escape() -> None:
+    notes = convert_notebook((FILES / "magics.ipynb").read_bytes()).notes
+
+    assert "code cell 1, line 4: shell escape `!pip install wandb` was not run" in notes
+    assert "code cell 1, line 1: `%matplotlib inline` has no effect when grading" in notes
+    assert "code cell 2, line 1: shell escape `!touch marker_bang` was not run" in notes
+    assert "code cell 3, line 1: shell escape `%%bash` cell was not run" in notes
+    assert "code cell 4, line 1: shell escape `!touch marker_assign` was not run" in notes
+    assert "code cell 6, line 1: `%time` was ignored; the statement ran without it" in notes
+    assert "code cell 7: `%%time` was ignored; the cell's code ran without it" in notes
+    assert "code cell 8, line 1: shell escape `!touch marker_literal` was not run" in notes
+    assert "code cell 8, line 2: shell escape `%sx touch marker_sx` was not run" in notes
+    assert "code cell 8, line 3: magic `%cd /` was not run" in notes
+
+
+def test_converted_notebook_runs_no_shell_command_and_needs_no_ipython(tmp_path: Path) -> None:
+    converted = convert_notebook((FILES / "magics.ipynb").read_bytes())
+    module = tmp_path / "ex03_forward_pass.py"
+    module.write_text(converted.source)
+
+    done = subprocess.run(
+        [sys.executable, "-I", str(module)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ex03_forward_pass.py"]  # no markers
+    assert f"cwd: {tmp_path}" in done.stdout  # %cd / did nothing
+    assert "ipython loaded: False" in done.stdout
+    assert "listing: [] True" in done.stdout  # x = !cmd gives an empty SList
+    assert "result: 42" in done.stdout  # %time ran its statement in the module
+    assert "triple: 6" in done.stdout  # the %%time cell's definitions survive
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("[grader]")]
+    assert "[grader] shell escape not run: !touch marker_bang" in warnings
+    assert "[grader] shell escape not run: %%bash" in warnings
+    assert "[grader] shell escape not run: !pip install wandb" in warnings
+    assert "[grader] magic not run: %cd /" in warnings
+    assert not any("matplotlib" in line for line in warnings)  # display magics are silent
+
+
+def test_prelude_imports_only_sys_and_never_ipython() -> None:
+    tree = ast.parse(PRELUDE)
+    imported = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert imported == {"sys"}
+
+
+# --- line map ----------------------------------------------------------------------
+
+
+def test_runtime_error_maps_back_to_its_cell_and_line() -> None:
+    source = notebook(
+        ("markdown", "# intro"),
+        "\n\nimport math\n",  # IPython drops the two leading blank lines
+        "!pip install \\\n    wandb\nx = 1",  # a continued escape collapses to one line
+        "%%bash\necho a\necho b\necho c",  # the whole cell collapses to one line
+        "def f():\n    return 1 / 0\n\n\nf()",
+    )
+    converted = convert_notebook(source)
+
+    line = error_line(converted.source)
+
+    # the innermost converted.py frame is `return 1 / 0`, cell 4 line 2
+    assert locate(converted.line_map, line) == (4, 2)
+
+
+def test_error_after_collapsed_lines_in_the_same_cell_maps_to_the_right_line() -> None:
+    converted = convert_notebook(notebook("\n!pip install \\\n  a \\\n  b\ny = 2\nz = 1 / 0\n"))
+
+    assert locate(converted.line_map, error_line(converted.source)) == (1, 6)
+    assert converted.notes == ("code cell 1, line 2: shell escape `!pip install a b` was not run",)
+
+
+def test_syntax_error_line_maps_back_to_its_cell() -> None:
+    converted = convert_notebook(notebook("x = 1", "%matplotlib inline\n\ndef broken(:\n    pass"))
+
+    with pytest.raises(SyntaxError) as info:
+        compile(converted.source, "converted.py", "exec")
+
+    assert locate(converted.line_map, info.value.lineno or 0) == (2, 3)
+
+
+def test_prelude_and_cell_headers_map_to_no_cell() -> None:
+    converted = convert_notebook(notebook("x = 1", "y = 2"))
+    lines = converted.source.splitlines()
+    header = lines.index("# --- code cell 2 ---") + 1
+
+    assert locate(converted.line_map, 1) is None
+    assert locate(converted.line_map, header) is None
+    assert locate(converted.line_map, header + 1) == (2, 1)
+    assert lines[header] == "y = 2"
+
+
+# --- semantics kept from Jupyter ---------------------------------------------------
+
+
+def test_cells_run_in_document_order_not_execution_count_order() -> None:
+    first = new_code_cell("order = ['first']", execution_count=9)
+    second = new_code_cell("order.append('second')", execution_count=1)
+    nb = new_notebook(cells=[first, second])
+    converted = convert_notebook(nbformat.writes(nb))
+
+    assert run_module(converted.source)["order"] == ["first", "second"]
+
+
+def test_future_import_at_the_start_of_a_cell_is_hoisted_above_the_prelude() -> None:
+    cell = "from __future__ import annotations\ndef f(a: Undefined) -> int:\n    return 1"
+    converted = convert_notebook(notebook("x = 1", cell))
+
+    assert converted.source.startswith("from __future__ import annotations\n")
+    namespace = run_module(converted.source)
+    assert namespace["f"].__annotations__ == {"a": "Undefined", "return": "int"}  # type: ignore[attr-defined]
+
+
+def test_future_import_after_other_code_is_left_for_python_to_reject_as_jupyter_does() -> None:
+    converted = convert_notebook(notebook("import os\nfrom __future__ import annotations"))
+
+    with pytest.raises(SyntaxError, match="from __future__ imports must occur"):
+        compile(converted.source, "converted.py", "exec")
+
+
+def test_indented_cell_is_dedented_as_ipython_does() -> None:
+    converted = convert_notebook(notebook("    a = 1\n    b = a + 1"))
+
+    assert run_module(converted.source)["b"] == 2
+
+
+def test_display_is_available_without_import_as_in_jupyter() -> None:
+    assert run_module(convert_notebook(notebook("display('hi')\nok = True")).source)["ok"] is True
+
+
+# --- cells that cannot be converted ------------------------------------------------
+
+
+def test_cell_that_ipython_fails_to_transform_is_commented_out_with_a_note(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Really raised for a cell of 501 magics (IPython's limit is 500), but that takes 3 s.
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    real = TransformerManager.transform_cell
+
+    def flaky(self: TransformerManager, cell: str) -> str:
+        if "!boom" in cell:
+            raise RuntimeError("Input transformation still changing after 500 iterations.")
+        return real(self, cell)
+
+    monkeypatch.setattr(TransformerManager, "transform_cell", flaky)
+
+    converted = convert_notebook(notebook("!boom\ndef f():\n    return 1", "y = 2"))
+
+    namespace = run_module(converted.source)
+    assert "f" not in namespace and namespace["y"] == 2
+    assert "# def f():" in converted.source
+    assert converted.notes == (
+        "code cell 1 was left out: IPython could not convert it (Input transformation still "
+        "changing after 500 iterations.)",
+    )
+
+
+def test_cell_too_costly_to_transform_is_left_out_quickly() -> None:
+    # Each magic makes IPython re-tokenize the whole cell: this cell took 90 s unguarded.
+    cell = "!ls\n" * 499 + "x = 1\n" * 20_000
+    started = time.perf_counter()
+
+    converted = convert_notebook(notebook(cell, "y = 2"))
+
+    assert time.perf_counter() - started < 10
+    assert converted.notes == (
+        "code cell 1 was left out: it is too large to convert; split it into smaller cells",
+    )
+    assert run_module(converted.source)["y"] == 2
+
+
+def test_counting_magics_stays_linear_on_hostile_lines() -> None:
+    # Lines built to make a backtracking pattern quadratic; budget 0 skips IPython itself.
+    # (The first pattern used took 0.75 s at 16 KB, growing quadratically.)
+    cell = " " * 300_000 + "a" * 300_000
+    started = time.perf_counter()
+
+    converted = convert_notebook(notebook(cell, "a = 1 ," * 40_000), transform_budget=0)
+
+    assert time.perf_counter() - started < 5
+    assert len(converted.notes) == 2
+
+
+def test_notes_are_capped() -> None:
+    converted = convert_notebook(notebook(*[f"!echo {i}" for i in range(40)]))
+
+    assert len(converted.notes) == 20
+    assert converted.notes[-1] == "... and 21 more notes about magics and cells"
+
+
+# --- files that are not usable notebooks ---------------------------------------------
+
+
+def _message(raw: bytes) -> str:
+    with pytest.raises(NotebookError) as info:
+        convert_notebook(raw)
+    message = str(info.value)
+    assert message.startswith("Notebook could not be parsed: ")
+    assert message.endswith(". Open it in Jupyter, save it, and submit again.")
+    return message
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ((FILES / "invalid_json.ipynb").read_bytes(), "it is not valid JSON ("),
+        (b"\xff\xfe{}", "it is not UTF-8 text (byte 0xff at offset 0)"),
+        (b"[1, 2]", "it holds a JSON list, not a notebook object"),
+        (b'{"cells": []}', "it has no `nbformat` field"),
+        ((FILES / "nbformat3.ipynb").read_bytes(), "nbformat version 3 is not supported"),
+        (b'{"nbformat": "4", "cells": []}', "nbformat version '4' is not supported"),
+        ((FILES / "no_cells.ipynb").read_bytes(), "it has no `cells` list"),
+        (b'{"nbformat": 4, "cells": [{"source": "x"}]}', "cell 1 of the file has no `cell_type`"),
+        (b'{"nbformat": 4, "cells": [{"cell_type": "code"}]}', "code cell 1 has no `source` text"),
+        (b'{"nbformat": 4, "cells": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "too deeply"),
+        (
+            b'{"nbformat": 4, "cells": [{"cell_type": "code", "source": "x = \'\\ud800\'"}]}',
+            "code cell 1 contains text that is not valid Unicode",
+        ),
+    ],
+    ids=["invalid-json", "not-utf8", "json-list", "no-nbformat", "nbformat3", "string-version",
+         "no-cells", "no-cell-type", "no-source", "deep-nesting", "lone-surrogate"],
+)  # fmt: skip
+def test_unusable_notebook_is_refused_with_the_reason(raw: bytes, reason: str) -> None:
+    assert reason in _message(raw)
+
+
+def test_utf8_bom_and_markdown_without_source_are_tolerated() -> None:
+    raw = json.dumps(
+        {"nbformat": 4, "nbformat_minor": 2, "metadata": {},
+         "cells": [{"cell_type": "markdown"}, {"cell_type": "code", "source": ["x = ", "3"]}]}
+    ).encode()  # fmt: skip
+
+    assert run_module(convert_notebook(b"\xef\xbb\xbf" + raw).source)["x"] == 3
+
+
+def test_code_over_the_cap_is_refused() -> None:
+    with pytest.raises(NotebookError, match=r"code cells hold 2 MB of code, over the 1 MB limit"):
+        convert_notebook(notebook("#" * (2 << 20)))
