@@ -33,6 +33,15 @@ from grader.reports import load_report, write_class_reports, write_submission_re
 Progress = Callable[[SubmissionResult], None]
 
 
+class JudgeStartError(RuntimeError):
+    """No judge could start, so nothing can be graded (for example, the required
+    isolation level is out of reach on this machine)."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
 @dataclass(frozen=True)
 class Job:
     path: Path
@@ -168,7 +177,12 @@ class _Judge:
         ready = self._read()
         if ready is None or not ready.get("ready"):
             code = self.process.wait()
-            raise RuntimeError(f"a judge process failed to start (exit code {code}); see above")
+            reason = (ready or {}).get("error") or f"a judge process exited with code {code}"
+            raise JudgeStartError(
+                f"grading could not start: {reason}",
+                "run without --require-isolation to grade at the level this machine allows, "
+                "or grade on a machine that allows the level you require",
+            )
 
     def _read(self) -> dict[str, object] | None:
         assert self.process is not None and self.process.stdout is not None

@@ -23,10 +23,16 @@ from pathlib import Path
 from grader.grading import grade_path
 from grader.reports import write_submission_reports
 from grader.sandbox.client import SandboxHost
+from grader.sandbox.errors import SandboxError
 
 
 def serve(out_dir: Path, *, require: str | None, exercises: list[str] | None) -> int:
-    with SandboxHost(require=require, secrets=(out_dir,)) as host:
+    try:
+        host = SandboxHost(require=require, secrets=(out_dir,))
+    except SandboxError as error:  # e.g. the required isolation level is out of reach
+        print(json.dumps({"ready": False, "error": str(error)}), flush=True)
+        return 3
+    with host:
         print(json.dumps({"ready": True, "isolation": host.isolation.to_dict()}), flush=True)
         for line in sys.stdin:
             if not line.strip():
