@@ -156,7 +156,7 @@ _SHOWN_CHARS = 80
 
 # Lines that may make IPython run one more token transform. Each transform
 # re-tokenizes the whole cell (measured: a 120 KB cell with 499 `!ls` lines takes
-# 90 s), so the cost of a cell is about (candidates + 1) * its size; see _budget.
+# 90 s), so a cell costs about (candidates + 1) * its size; see convert_notebook.
 # No quantifier here can cross a line or overlap another, so counting is linear.
 _CANDIDATE_LINE = re.compile(
     r"^[ \t]*[!%?,;/]"  # escaped command: !cmd, %magic, ?help, ,quote ;quote /call

@@ -35,6 +35,7 @@ reports them against the student's own line numbers.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -47,7 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from grader.assignment import EXERCISES
+from grader.assignment import EXERCISES, course_root
 from grader.intake.archive import ArchiveError, _shown, _size, extract_zip
 from grader.intake.notebook import LineMap, NotebookError, convert_notebook, locate
 
@@ -286,7 +287,7 @@ class _Intake:
         if prefixed:
             self.note(f"graded {_shown(path.name)} as {exercise}")
         kind = _KINDS[path.suffix.lower()]
-        self.choose(exercise, [_Candidate(exercise, path, path.name, kind, 0)])
+        self.choose(exercise, [_Candidate(exercise, path, _shown(path.name), kind, 0)])
 
     def read_tree(self, base: Path) -> None:
         root = _unwrap(base)
@@ -377,8 +378,16 @@ class _Intake:
                     )
 
     def choose(self, exercise: str, candidates: list[_Candidate]) -> None:
-        """Grade the first usable candidate: ``.py`` before ``.ipynb``, then by place."""
-        ordered = sorted(candidates, key=lambda c: (c.kind != "module", c.place, c.origin))
+        """Grade the first usable candidate: ``.py`` before ``.ipynb``, then by place.
+
+        A ``.py`` that is still the untouched released stub goes last: a student
+        who worked in the notebook and handed in the whole course folder must be
+        graded on the notebook, not on the stub beside it.
+        """
+        ordered = sorted(
+            candidates,
+            key=lambda c: (_is_released_stub(c), c.kind != "module", c.place, c.origin),
+        )
         failures: list[str] = []
         for candidate in ordered:
             try:
@@ -536,3 +545,25 @@ def _fingerprint(exercises: dict[str, ExerciseSource], problems: dict[str, str])
     )
     # ensure_ascii: a notebook may carry lone surrogates, which UTF-8 cannot encode.
     return hashlib.sha256(json.dumps(items, separators=(",", ":")).encode("ascii")).hexdigest()
+
+
+def _is_released_stub(candidate: _Candidate) -> bool:
+    """Whether ``candidate`` is byte for byte the stub the course released."""
+    if candidate.kind != "module":
+        return False
+    stub = _released_stub(candidate.exercise)
+    try:
+        return stub is not None and candidate.path.stat().st_size == len(stub) and (
+            candidate.path.read_bytes() == stub
+        )
+    except OSError:
+        return False
+
+
+@functools.cache
+def _released_stub(exercise: str) -> bytes | None:
+    path = course_root() / "exercises" / f"{exercise}.py"
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None

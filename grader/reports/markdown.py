@@ -263,7 +263,7 @@ def exercise_table(result: SubmissionResult) -> str:
     return "\n".join(rows)
 
 
-def failed_item(check: CheckResult) -> str:
+def failed_item(check: CheckResult, *, show_hint: bool = True) -> str:
     """One check that did not pass: "**function** — name: message", then points and hint."""
     message = escape_markdown(check_message(check)).replace("\n", "  \n  ")
     lines = [
@@ -271,7 +271,7 @@ def failed_item(check: CheckResult) -> str:
         f"  *{format_points(check.points)} / {format_points(check.max_points)} points · "
         f"{_STATUS_WORDS[check.status]}*",
     ]
-    hint = lesson_hint(check.mistake)
+    hint = lesson_hint(check.mistake) if show_hint else None
     if hint:
         lines.append(f"  Lesson hint: {escape_markdown(hint)}")
     return "  \n".join(lines)
@@ -305,7 +305,12 @@ def _exercise_section(score: ExerciseScore, checks: list[CheckResult]) -> str:
     passed = [c for c in checks if c.passed]
     if failed:
         parts.append("Not passed:")
-        parts.append("\n".join(failed_item(c) for c in failed))
+        hinted: set[str | None] = set()  # one lesson hint per mistake, not per check
+        items = []
+        for check in failed:
+            items.append(failed_item(check, show_hint=check.mistake not in hinted))
+            hinted.add(check.mistake)
+        parts.append("\n".join(items))
     if passed:
         label = "All checks passed" if not failed else "Passed"
         parts.append(f"{label}: {_compact(passed)}")

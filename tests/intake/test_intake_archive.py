@@ -158,9 +158,15 @@ def test_device_entry_is_skipped(tmp_path: Path) -> None:
 def test_zip_bomb_over_the_default_cap_is_refused_before_writing(tmp_path: Path) -> None:
     archive = make_zip(tmp_path / "bomb.zip", {"ex03_forward_pass.py": b"\0" * (51 << 20)})
     assert archive.stat().st_size < 1 << 20  # tiny on disk
+    dest = tmp_path / "out"
+    dest.mkdir()
 
-    with pytest.raises(SubmissionError, match=r"^bomb.zip would unpack to more than 50 MB\."):
+    with pytest.raises(SubmissionError, match=r"^bomb\.zip would unpack to more than 50 MB\."):
         load_submission(archive)
+    with pytest.raises(ArchiveError):
+        extract_zip(archive, dest, max_bytes=IntakeLimits().archive_bytes, max_entries=10)
+
+    assert list(dest.iterdir()) == []  # refused from the headers, not after 50 MB of writing
 
 
 def test_total_of_all_entries_is_capped(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 import time
@@ -81,20 +82,32 @@ def test_fixture_notebook_records_a_note_per_magic_and_shell_escape() -> None:
 
 def test_converted_notebook_runs_no_shell_command_and_needs_no_ipython(tmp_path: Path) -> None:
     converted = convert_notebook((FILES / "magics.ipynb").read_bytes())
-    module = tmp_path / "ex03_forward_pass.py"
+    run = tmp_path / "run"
+    run.mkdir()
+    module = run / "ex03_forward_pass.py"
     module.write_text(converted.source)
+    # The fixture holds a realistic `!pip install wandb`. If the stand-in ever regressed,
+    # this test must not install anything: `pip` resolves to a fake that leaves a marker.
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    for name in ("pip", "pip3"):
+        (fake_bin / name).write_text("#!/bin/sh\ntouch marker_pip\n")
+        (fake_bin / name).chmod(0o755)
+    env = dict(os.environ, PATH=f"{fake_bin}{os.pathsep}{os.environ.get('PATH', '')}")
+    env |= {"PIP_NO_INDEX": "1", "PIP_NO_INPUT": "1"}
 
     done = subprocess.run(
         [sys.executable, "-I", str(module)],
-        cwd=tmp_path,
+        cwd=run,
+        env=env,
         capture_output=True,
         text=True,
         timeout=60,
     )
 
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["ex03_forward_pass.py"]  # no markers
-    assert f"cwd: {tmp_path}" in done.stdout  # %cd / did nothing
+    assert sorted(p.name for p in run.iterdir()) == ["ex03_forward_pass.py"]  # no markers
+    assert f"cwd: {run}" in done.stdout  # %cd / did nothing
     assert "ipython loaded: False" in done.stdout
     assert "listing: [] True" in done.stdout  # x = !cmd gives an empty SList
     assert "result: 42" in done.stdout  # %time ran its statement in the module

@@ -494,3 +494,22 @@ def test_limits_can_be_tightened(tmp_path: Path) -> None:
     assert problem["ex03_forward_pass"].startswith(
         f"ex03_forward_pass.py is {len(SOFTMAX)} bytes, over the 10 bytes limit for a .py file."
     )
+
+
+def test_untouched_stub_beside_a_notebook_yields_to_the_notebook(tmp_path: Path) -> None:
+    from grader.assignment import course_root
+
+    released = course_root() / "exercises"
+    exercises = tmp_path / "course" / "exercises"
+    (exercises / "notebooks").mkdir(parents=True)
+    stub = (released / "ex03_forward_pass.py").read_bytes()
+    (exercises / "ex03_forward_pass.py").write_bytes(stub)
+    notebook = (released / "notebooks" / "ex03_forward_pass.ipynb").read_bytes()
+    (exercises / "notebooks" / "ex03_forward_pass.ipynb").write_bytes(notebook)
+
+    chosen = load_submission(tmp_path / "course").exercises["ex03_forward_pass"]
+    assert chosen.kind == "notebook"
+
+    (exercises / "ex03_forward_pass.py").write_bytes(stub + b"\n# my edit\n")
+    chosen = load_submission(tmp_path / "course").exercises["ex03_forward_pass"]
+    assert chosen.kind == "module"

@@ -191,3 +191,14 @@ def test_no_checks_says_so_instead_of_an_empty_table() -> None:
     text = feedback_markdown(result)
     assert "No checks ran on this submission." in text and "| **Total**" not in text
     assert "No exercise files were found." in text
+
+
+def test_a_lesson_hint_is_shown_once_per_mistake_not_per_check() -> None:
+    twice = [
+        check("ex01_multiclass", "cross_entropy_manual", name, 0, 1, "failed", "softmax twice",
+              mistake="softmax_twice")
+        for name in ("values", "large logits", "by hand")
+    ]  # fmt: skip
+    text = feedback_markdown(graded("dave", *twice))
+    assert text.count("Lesson hint:") == 1
+    assert text.count("softmax twice") == 3
