@@ -262,6 +262,8 @@ def build_command(
         "python": python,
         "host": host,
         "serve": serve,
+        # What the host needs to run; kept visible if it lives where scratch goes (/tmp).
+        "keep": sorted({repo, sys.prefix, sys.exec_prefix, sys.base_prefix}),
     }
     unshare = shutil.which("unshare", path=ENV_ALLOWLIST["PATH"]) or "unshare"
     argv = [

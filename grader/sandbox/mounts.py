@@ -10,7 +10,10 @@ here is visible outside). It
 2. replaces `/dev` with a small tmpfs holding only null, zero, full, random and
    urandom (root without capabilities may still open a disk device that root
    owns; a read-only mount does not stop writes to device nodes);
-3. mounts size-limited tmpfs on `/tmp` and `/dev/shm` (scratch lives there);
+3. mounts size-limited tmpfs on `/tmp` and `/dev/shm` (scratch lives there),
+   then binds back, read-only, whatever the host itself needs that lived
+   there (a checkout and its venv under `/tmp`, as on a CI runner), through
+   file descriptors opened before the tmpfs hid them;
 4. binds the judge's inbox folder read-only at `/tmp/.inbox`, through a file
    descriptor opened first, so it is reachable wherever it lives;
 5. masks each secret path with an empty read-only tmpfs (or `/dev/null` for a
@@ -130,6 +133,28 @@ def _mask(path: str) -> None:
         mount(None, path, None, MS_REMOUNT | MS_BIND | _SEALED)
 
 
+_SCRATCH_ROOTS = ("/tmp", "/dev/shm")
+
+
+def _hidden_by_scratch(paths: list[str]) -> list[str]:
+    """The outermost of `paths` that a tmpfs on a scratch root would hide."""
+    roots = tuple(root + "/" for root in _SCRATCH_ROOTS)
+    under = sorted({p for p in map(os.path.realpath, paths) if p.startswith(roots)})
+    outermost: list[str] = []
+    for path in under:
+        if not any(path == kept or path.startswith(kept + "/") for kept in outermost):
+            outermost.append(path)
+    return outermost
+
+
+def _bind_back(fds: dict[str, int]) -> None:
+    for path, fd in fds.items():
+        os.makedirs(path, exist_ok=True)
+        mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        os.close(fd)
+
+
 def main(config: dict) -> None:
     """Apply the layers in `config`, then exec the host; never returns."""
     applied = ["mountns", "netns-requested", "pidns-requested"]
@@ -144,8 +169,13 @@ def main(config: dict) -> None:
     applied.append("ro-root")
     _minimal_dev()
     applied.append("minimal-dev")
+    kept = {
+        path: os.open(path, os.O_PATH | os.O_DIRECTORY)
+        for path in _hidden_by_scratch(config.get("keep", []))
+    }
     _tmpfs("/tmp", config["scratch_bytes"])
     _tmpfs("/dev/shm", 64 << 20)
+    _bind_back(kept)
     applied.append("tmpfs-scratch")
     os.mkdir(INBOX, 0o755)
     mount(f"/proc/self/fd/{inbox_fd}", INBOX, None, MS_BIND)

@@ -64,3 +64,26 @@ def test_default_secrets_cover_checks_solutions_tests_and_git() -> None:
     repo = Path("/r")
     names = {p.relative_to(repo).as_posix() for p in launcher.default_secrets(repo)}
     assert names == {"grader/checks", "solutions", "tests", ".git"}
+
+
+def test_paths_under_scratch_roots_are_kept_outermost_first() -> None:
+    # A CI checkout and its venv under /tmp must survive the tmpfs put on /tmp.
+    from grader.sandbox.mounts import _hidden_by_scratch
+
+    kept = _hidden_by_scratch(
+        ["/tmp/ci/repo", "/tmp/ci/repo/.venv", "/usr/lib/python3", "/dev/shm/x", "/tmpfoo"]
+    )
+    assert kept == ["/dev/shm/x", "/tmp/ci/repo"]
+
+
+def test_the_host_command_asks_to_keep_the_checkout_and_the_interpreter() -> None:
+    import sys
+
+    if not launcher.machine(sys.executable).namespaces:
+        pytest.skip("namespaces are not available on this machine")
+    command = launcher.build_command(
+        control_fd=3, inbox=Path("/x/inbox"), scratch=Path("/x/s"), secrets=[], namespaces=True
+    )
+    setup = json.loads(command.argv[-1])
+    assert sys.prefix in setup["keep"]
+    assert str(Path(launcher.__file__).resolve().parents[2]) in setup["keep"]
