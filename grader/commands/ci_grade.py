@@ -1,0 +1,68 @@
+"""``grader ci-grade``: grade one repository checkout in a CI job (see :mod:`grader.ci`).
+
+Exit codes: 0 graded (at any score: a low grade is not a CI failure), 1 the
+submission could not be graded (its report says why), 2 grading could not
+run at all (bad arguments, or the required isolation level is out of reach).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from grader.commands.errors import CliError
+from grader.commands.grade import ISOLATION_LEVELS
+
+
+def register(verbs: Any) -> None:
+    ci = verbs.add_parser(
+        "ci-grade",
+        help="grade one submission in CI: reports, job summary, GitHub Classroom points",
+        description="Grade one submission (a student's repository checkout) in a CI job. "
+        "Exits 0 whenever a grade was given, however low.",
+    )
+    ci.add_argument("submission", type=Path, help="the submission folder (or .zip/.py/.ipynb)")
+    ci.add_argument("--out", type=Path, required=True, help="folder for the reports")
+    ci.add_argument(
+        "--summary-file",
+        type=Path,
+        help="append the Markdown summary here (default: $GITHUB_STEP_SUMMARY, if set)",
+    )
+    ci.add_argument(
+        "--require-isolation",
+        choices=ISOLATION_LEVELS,
+        help="refuse to grade below this isolation level (exit 2) instead of falling back",
+    )
+    ci.add_argument("--exercise", action="append", help="grade only this exercise (repeatable)")
+    ci.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from grader.batch import JudgeStartError
+    from grader.ci import ci_grade, exit_code
+    from grader.reports import summary_text
+
+    if not args.submission.exists():
+        raise CliError(
+            f"{args.submission}: no such file or folder",
+            "check out the student's repository first and pass its folder",
+        )
+    try:
+        outcome = ci_grade(
+            args.submission,
+            args.out,
+            summary_file=args.summary_file,
+            require=args.require_isolation,
+            exercises=args.exercise,
+        )
+    except JudgeStartError as error:
+        raise CliError(str(error), error.hint) from None
+    print(summary_text([outcome.result]), end="", file=sys.stderr)
+    if outcome.summary_error:
+        print(f"warning: {outcome.summary_error}", file=sys.stderr)
+    if outcome.notice:
+        print(outcome.notice, flush=True)
+    print(f"reports written to {outcome.report_dir}", file=sys.stderr)
+    return exit_code(outcome.result)

@@ -1,0 +1,56 @@
+"""``grader gradescope``: build the autograder zip to upload to Gradescope."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from grader.commands.errors import CliError
+
+# grader.reports.gradescope.VISIBILITIES, spelled out: verb modules import only what the
+# student bundle ships at top level (see grader.release.bundle); a test keeps them equal.
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+
+
+def register(verbs: Any) -> None:
+    gradescope = verbs.add_parser(
+        "gradescope",
+        help="build the Gradescope autograder zip (setup.sh, run_autograder, checks, solutions)",
+        description="Build the autograder zip for a Gradescope programming assignment "
+        "(Ubuntu 22.04 base image). See deploy/gradescope/README.md.",
+    )
+    gradescope.add_argument("out", type=Path, metavar="OUT.zip", help="the zip to write")
+    gradescope.add_argument(
+        "--hidden-visibility",
+        choices=VISIBILITIES,
+        default="after_published",
+        help="when students see hidden checks and their total (default: after_published)",
+    )
+    gradescope.add_argument(
+        "--exercise", action="append", help="grade only this exercise (repeatable; default all)"
+    )
+    gradescope.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from grader.gradescope_bundle import BundleError, build_bundle
+
+    if args.out.suffix != ".zip":
+        raise CliError(f"{args.out}: the bundle must be a .zip", "for example autograder.zip")
+    try:
+        bundle = build_bundle(
+            args.out, hidden_visibility=args.hidden_visibility, exercises=args.exercise
+        )
+    except BundleError as error:
+        raise CliError(str(error), "run `grader gradescope` from the grader's checkout") from None
+    size = bundle.path.stat().st_size
+    print(f"wrote {bundle.path} ({len(bundle.names)} files, {size / 1024:.0f} KiB)")
+    graded = ", ".join(bundle.config["exercises"] or ["all exercises"])
+    print(f"grades: {graded}; hidden checks shown: {bundle.config['hidden_visibility']}")
+    print(
+        "upload it under Configure Autograder (zip file upload, Ubuntu 22.04 base image)",
+        file=sys.stderr,
+    )
+    return 0

@@ -1,0 +1,46 @@
+"""``grader merge``: combine the outputs of ``grader grade --shard I/N`` runs into one folder."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from grader.commands.errors import CliError
+
+
+def register(verbs: Any) -> None:
+    merge = verbs.add_parser(
+        "merge",
+        help="merge sharded grading outputs into one folder and rebuild the class reports",
+        description="Copy every submission's reports from SHARD_DIR... into OUT and rewrite "
+        "the class reports (gradebook.csv, junit.xml) from them. A submission found in two "
+        "shards with different files is refused.",
+    )
+    merge.add_argument("out", type=Path, help="the merged folder (new, or an earlier merge)")
+    merge.add_argument(
+        "shards", type=Path, nargs="+", metavar="SHARD_DIR", help="--out folders of the shards"
+    )
+    merge.add_argument("-q", "--quiet", action="store_true", help="no summary table")
+    merge.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from grader.merge import MergeError, merge_shards
+    from grader.reports import summary_text
+
+    try:
+        summary = merge_shards(args.out, args.shards)
+    except MergeError as error:
+        raise CliError(
+            str(error), "each submission must be graded once; check the --shard I/N of each run"
+        ) from None
+    if not args.quiet:
+        print(summary_text(summary.results), end="", file=sys.stderr)
+    print(
+        f"merged {len(summary.results)} submissions ({summary.copied} copied) "
+        f"from {len(args.shards)} shard folders into {summary.out_dir}",
+        file=sys.stderr,
+    )
+    return 0
