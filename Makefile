@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install demo test lint stubs verify bench clean
+.PHONY: help install demo test lint stubs verify release bench clean
 
 help:
 	@echo "make demo     grade the bundled example class into reports/demo (sets itself up)"
@@ -13,6 +13,7 @@ help:
 	@echo "make lint     ruff"
 	@echo "make stubs    regenerate exercises/ from solutions/"
 	@echo "make verify   reference solutions score 100, stubs 0"
+	@echo "make release  write the student bundle to build/student (public checks only)"
 	@echo "make bench    time a class of submissions"
 	@echo "make install  create $(VENV) with the pinned dependencies"
 
@@ -28,6 +29,7 @@ demo: $(STAMP)
 	$(BIN)/python -m grader.demo --out reports/demo
 
 test: $(STAMP)
+	@sh scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -38,6 +40,9 @@ stubs: $(STAMP)
 
 verify: $(STAMP)
 	$(BIN)/grader verify
+
+release: $(STAMP)
+	$(BIN)/grader release build/student --force
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_class.py

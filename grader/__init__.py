@@ -22,6 +22,8 @@ _EXPORTS = {
     "grade_submission": "grader.grading",
     "grade_class": "grader.batch",
     "verify": "grader.grading",
+    "check": "grader.student",
+    "CheckReport": "grader.student",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])

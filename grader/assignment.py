@@ -60,6 +60,17 @@ def checks_dir() -> Path:
     return Path(__file__).resolve().parent / "checks"
 
 
+def released_stubs_dir() -> Path:
+    """Where the untouched stubs students were given are (intake tells them from real work).
+
+    In the course repository, ``exercises/``. In the student bundle that is
+    the student's own working copy, so ``grader release`` keeps a pristine
+    copy in ``grader/_released_stubs/``.
+    """
+    bundled = Path(__file__).resolve().parent / "_released_stubs"
+    return bundled if bundled.is_dir() else course_root() / "exercises"
+
+
 def exercise_for_filename(filename: str) -> str | None:
     """Which exercise a file is, from its name (``ex03_forward_pass.ipynb`` -> ex03...)."""
     stem = Path(filename).name.split(".", 1)[0]

@@ -12,11 +12,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from grader.commands import grade, stubs, verify
+from grader.commands import check, ci_grade, grade, gradescope, merge, release, stubs, verify
 from grader.commands.errors import CliError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-VERBS = [grade, verify, stubs]
+VERBS = [grade, verify, stubs, ci_grade, merge, gradescope, check, release]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,6 +38,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         if error.hint:
             print(f"hint: {error.hint}", file=sys.stderr)
+        return EXIT_USAGE
+    except ModuleNotFoundError as error:  # the student bundle ships only what `check` needs
+        if not (error.name or "").startswith("grader."):
+            raise
+        print(f"error: `grader {args.verb}` is not part of this installation", file=sys.stderr)
+        print("hint: the student bundle has `grader check` only", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from grader.assignment import EXERCISES, course_root
+from grader.assignment import EXERCISES, released_stubs_dir
 from grader.intake.archive import ArchiveError, _shown, _size, extract_zip
 from grader.intake.notebook import LineMap, NotebookError, convert_notebook, locate
 
@@ -562,7 +562,7 @@ def _is_released_stub(candidate: _Candidate) -> bool:
 
 @functools.cache
 def _released_stub(exercise: str) -> bytes | None:
-    path = course_root() / "exercises" / f"{exercise}.py"
+    path = released_stubs_dir() / f"{exercise}.py"
     try:
         return path.read_bytes()
     except OSError:

@@ -12,7 +12,8 @@ Per submission, under ``OUT/<name>/``:
 - ``results.json`` Gradescope's autograder format
 - ``staff.log``    tracebacks of grader errors, only when there are some (staff)
 
-Per class, under ``OUT/``: ``gradebook.csv`` and ``junit.xml``.
+Per class, under ``OUT/``: ``gradebook.csv``, ``junit.xml`` and ``summary.html``
+(the instructor's overview, linking each ``feedback.md``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from grader.reports.atomic import write_json_atomic, write_text_atomic
 from grader.reports.github import classroom_notice, github_step_summary
 from grader.reports.gradebook import gradebook_csv
 from grader.reports.gradescope import gradescope_results
+from grader.reports.html_summary import feedback_href, summary_html
 from grader.reports.json_report import load_report, report_json
 from grader.reports.junit import junit_xml
 from grader.reports.markdown import feedback_markdown
@@ -39,6 +41,7 @@ __all__ = [
     "junit_xml",
     "load_report",
     "report_json",
+    "summary_html",
     "summary_table",
     "summary_text",
     "write_class_reports",
@@ -78,11 +81,20 @@ def write_submission_reports(
 
 
 def write_class_reports(results: Sequence[SubmissionResult], out_dir: Path | str) -> None:
-    """Write ``out_dir/gradebook.csv`` and ``out_dir/junit.xml`` for the whole class."""
+    """Write ``gradebook.csv``, ``junit.xml`` and ``summary.html`` into ``out_dir``.
+
+    The summary links each submission whose ``feedback.md`` is there.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "gradebook.csv", gradebook_csv(results))
     write_text_atomic(out / "junit.xml", junit_xml(results))
+    links: dict[str, str] = {}
+    for result in results:
+        href = feedback_href(result.submission)
+        if href and (out / result.submission / "feedback.md").is_file():
+            links[result.submission] = href
+    write_text_atomic(out / "summary.html", summary_html(results, feedback=links))
 
 
 def _folder_name(name: str) -> str:

@@ -68,7 +68,7 @@ def test_unsafe_names_are_refused(name: str, tmp_path: Path) -> None:
 def test_class_reports_are_written(tmp_path: Path) -> None:
     out = tmp_path / "new" / "out"
     write_class_reports([graded("zed"), not_gradable("bob")], out)
-    assert sorted(p.name for p in out.iterdir()) == ["gradebook.csv", "junit.xml"]
+    assert sorted(p.name for p in out.iterdir()) == ["gradebook.csv", "junit.xml", "summary.html"]
     rows = list(csv.reader((out / "gradebook.csv").open(newline="", encoding="utf-8")))
     assert [row[0] for row in rows[1:]] == ["bob", "zed"]
     assert len(ET.parse(out / "junit.xml").getroot().findall("testsuite")) == 2

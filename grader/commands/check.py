@@ -1,0 +1,46 @@
+"""``grader check``: the public checks on a student's own exercises (see :mod:`grader.student`)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from grader.commands.errors import CliError
+
+
+def register(verbs: Any) -> None:
+    check = verbs.add_parser(
+        "check",
+        help="run the public checks on your own exercises (not your grade)",
+        description="Run the public checks on your exercises and show what they found. "
+        "Public checks only: your grade comes from hidden checks on other inputs.",
+    )
+    check.add_argument(
+        "exercises",
+        nargs="*",
+        metavar="EXERCISE",
+        help="exercises to check, e.g. ex03 (default: all)",
+    )
+    check.add_argument(
+        "--path",
+        type=Path,
+        help="folder with your exercise files (default: exercises/, or the notebook's folder)",
+    )
+    check.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run your code in the grader's sandbox, as grading does (Linux only); "
+        "by default it runs in this process",
+    )
+    check.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from grader.student import CheckError, check
+
+    try:
+        report = check(args.exercises or None, args.path, sandbox=args.sandbox)
+    except CheckError as error:
+        raise CliError(str(error), error.hint) from None
+    return 0 if report.passed else 1
