@@ -8,14 +8,25 @@ host starts (see that module). A switch to an unprivileged uid is added only
 when that user can actually run the interpreter, which is tried once.
 
 Which layers end up in force is reported by the host itself after it checks
-them (`host._observed_layers`); what is planned here is only the attempt.
+them (`host._observed_layers`, `confine.confine`); what is planned here is
+only the attempt. A layer that fails to apply is not reported, so the level
+drops and a required level refuses to grade.
+
+On every path the host also confines itself (`confine.py`: no_new_privs,
+Landlock, seccomp, no capabilities) after its preloads, with the layers
+`machine()` found this kernel can apply; that alone reaches L2 where
+namespaces are missing.
 
 Levels (threats 5.5, adapted to what this machine family offers):
 
     L1  subprocess + rlimits + codec
-    L2  L1 + no network + secrets unreadable + grader files unwritable
-        (by a uid switch, or by a read-only tree with capabilities dropped)
+    L2  L1 + no network        (netns OR seccomp-net OR landlock-net)
+           + secrets unreadable (secrets-masked OR landlock-fs)
+           + grader files unwritable (uid-switch OR ro-root + no-caps OR landlock-fs)
     L3  L2 + PID namespace
+
+landlock-net alone covers TCP only (seccomp-net also stops UDP and raw
+sockets); on kernels with Landlock, seccomp is always there too.
 """
 
 from __future__ import annotations
@@ -32,6 +43,8 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from grader.sandbox import confine
 
 __all__ = [
     "ENV_ALLOWLIST",
@@ -51,10 +64,18 @@ __all__ = [
 LEVELS = ("L0", "L1", "L2", "L3")
 _NEEDS: dict[str, frozenset[str]] = {
     "L1": frozenset({"subprocess", "rlimits", "codec"}),
-    "L2": frozenset({"netns", "secrets-masked"}),
+    "L2": frozenset(),
     "L3": frozenset({"pidns"}),
 }
-_UNWRITABLE = (frozenset({"uid-switch"}), frozenset({"ro-root", "no-caps"}))
+# L2's needs, each met by any one of its alternatives (a set of layers, all required).
+_L2_ANY: tuple[tuple[str, tuple[frozenset[str], ...]], ...] = (
+    ("no network (netns, seccomp-net or landlock-net)",
+     (frozenset({"netns"}), frozenset({"seccomp-net"}), frozenset({"landlock-net"}))),
+    ("secrets unreadable (secrets-masked or landlock-fs)",
+     (frozenset({"secrets-masked"}), frozenset({"landlock-fs"}))),
+    ("grader files unwritable (uid-switch, ro-root + no-caps, or landlock-fs)",
+     (frozenset({"uid-switch"}), frozenset({"ro-root", "no-caps"}), frozenset({"landlock-fs"}))),
+)  # fmt: skip
 
 ENV_ALLOWLIST = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -90,8 +111,8 @@ def missing_for(level: str, layers: Iterable[str]) -> list[str]:
     missing: list[str] = []
     for name in LEVELS[1 : LEVELS.index(level) + 1]:
         missing += sorted(_NEEDS[name] - have)
-        if name == "L2" and not any(group <= have for group in _UNWRITABLE):
-            missing.append("grader files unwritable (uid-switch, or ro-root + no-caps)")
+        if name == "L2":
+            missing += [need for need, ways in _L2_ANY if not any(way <= have for way in ways)]
     return missing
 
 
@@ -109,6 +130,7 @@ class Machine:
     namespaces: bool  # `unshare --net --pid --mount` works
     setpriv: str | None
     uid_switch: bool  # `nobody` can run the interpreter and read the sandbox code
+    confine: tuple[str, ...] = ()  # layers `confine.py` can apply here (`confine.available()`)
 
 
 @functools.cache
@@ -123,7 +145,7 @@ def machine(python: str = sys.executable) -> Machine:
                "true"]) is not None
     )  # fmt: skip
     uid_switch = bool(root and setpriv) and _same_python_as(python, setpriv)
-    return Machine(linux, root, namespaces, setpriv, uid_switch)
+    return Machine(linux, root, namespaces, setpriv, uid_switch, confine.available())
 
 
 def _runs(argv: list[str]) -> str | None:
@@ -246,11 +268,13 @@ def build_command(
         "secrets": [str(p) for p in secrets],
         "env_allowlist": sorted(ENV_ALLOWLIST),
         "cgroup": str(cgroup) if cgroup and use_ns else None,
+        "confine": list(probe.confine),  # what the host applies to itself, on every path
     }
     env = dict(ENV_ALLOWLIST)
     if not use_ns:
         argv = [python, "-I", host, "--serve", json.dumps(serve)]
-        return HostCommand(argv, env, ("subprocess", "rlimits", "setsid", "env-allowlist"))
+        planned = ("subprocess", "rlimits", "setsid", "env-allowlist", *probe.confine)
+        return HostCommand(argv, env, planned)
     assert probe.setpriv is not None  # implied by probe.namespaces
     setup = {
         "inbox": str(inbox),
@@ -275,4 +299,5 @@ def build_command(
                "ro-root", "secrets-masked", "no-caps", "no-new-privs")  # fmt: skip
     planned += ("uid-switch",) if probe.uid_switch else ()
     planned += ("cgroup-pids",) if cgroup else ()
+    planned += tuple(name for name in probe.confine if name not in planned)
     return HostCommand(argv, env, planned)

@@ -28,7 +28,9 @@ def test_levels_are_cumulative() -> None:
 def test_missing_for_names_what_is_lacking() -> None:
     assert launcher.missing_for("L1", L1) == []
     missing = launcher.missing_for("L3", L1)
-    assert "netns" in missing and "pidns" in missing and "secrets-masked" in missing
+    assert "pidns" in missing
+    assert any("netns" in item for item in missing)
+    assert any("secrets-masked" in item for item in missing)
     assert any("unwritable" in item for item in missing)
     assert launcher.meets("L3", "L2") and not launcher.meets("L1", "L2")
     with pytest.raises(ValueError, match="unknown isolation level"):
