@@ -14,15 +14,18 @@ disk. That gives the three promises instructors need:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from grader import __version__
 from grader.grading import not_gradable
@@ -60,6 +63,24 @@ def plan_jobs(paths: Sequence[Path]) -> list[Job]:
         taken.add(name)
         jobs.append(Job(Path(path).resolve(), name))
     return jobs
+
+
+def default_jobs() -> int:
+    """One judge per core this process may use, as memory allows (about 1 GiB each:
+    a judge and its sandbox host share most of their pages with their siblings)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    gib = cores
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    gib = int(line.split()[1]) >> 20
+    except (OSError, ValueError, IndexError):
+        pass
+    return max(1, min(cores, gib))
 
 
 def finished_report(job: Job, out_dir: Path) -> SubmissionResult | None:
@@ -132,7 +153,7 @@ def _run_judges(
     require: str | None,
     exercises: Sequence[str] | None,
 ) -> Iterable[SubmissionResult]:
-    """Feed ``todo`` to ``jobs`` judge processes; yield each result as it lands."""
+    """Feed ``todo`` to ``jobs`` judges; yield each result as it lands."""
     work: queue.Queue[Job | None] = queue.Queue()
     for job in todo:
         work.put(job)
@@ -141,9 +162,10 @@ def _run_judges(
     slots = max(1, min(jobs, len(todo)))
     for _ in range(slots):
         work.put(None)
+    judges = _plan_judges(command, slots)
     threads = [
-        threading.Thread(target=_drive_judge, args=(command, work, done, out_dir), daemon=True)
-        for _ in range(slots)
+        threading.Thread(target=_drive_judge, args=(judge, work, done, out_dir), daemon=True)
+        for judge in judges
     ]
     for thread in threads:
         thread.start()
@@ -156,24 +178,68 @@ def _run_judges(
         thread.join()
 
 
+def _plan_judges(command: list[str], slots: int) -> list[_Judge]:
+    """One judge we start, which forks the other ``slots - 1`` once its imports are paid.
+
+    Each forked judge gets a pair of pipes of its own, passed to the first one
+    as inherited descriptors. A judge that dies, or never says it is ready, is
+    replaced by one started from scratch, as before.
+    """
+    first = _Judge(command)
+    others = []
+    for _ in range(slots - 1):
+        requests_read, requests_write = os.pipe()
+        replies_read, replies_write = os.pipe()
+        first.fork_args += ["--fork", f"{requests_read}:{replies_write}"]
+        first.pass_fds += [requests_read, replies_write]
+        other = _Judge(command)
+        first.forked.append(other)
+        other.pipes = (
+            open(requests_write, "w", encoding="utf-8"),  # noqa: SIM115 - lives with the judge
+            open(replies_read, encoding="utf-8"),  # noqa: SIM115
+        )
+        others.append(other)
+    return [first, *others]
+
+
 class _Judge:
-    """One judge subprocess, restarted on demand."""
+    """One judge slot: a process we started, or one our first judge forked for us."""
 
     def __init__(self, command: list[str]) -> None:
         self.command = command
         self.process: subprocess.Popen[str] | None = None
+        self.pipes: tuple[IO[str], IO[str]] | None = None  # (requests, replies)
+        self.pid: int | None = None  # a forked judge's, from its ready line
+        self.fork_args: list[str] = []  # for the first start only
+        self.pass_fds: list[int] = []
+        self.forked: list[_Judge] = []  # the slots whose judge this one forks
+        self.finished = threading.Event()  # stopped, and its judge is gone
+        self._ready = False
 
     def start(self) -> None:
         env = dict(os.environ)
         env.setdefault("PYTHONUNBUFFERED", "1")
-        self.process = subprocess.Popen(
-            self.command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=None,
-            text=True,
-            env=env,
-        )
+        # One thread, like the worker: no idle BLAS threads competing with the
+        # other judges for the cores, and forking the judge stays safe.
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env.setdefault(name, "1")
+        fds, self.pass_fds = self.pass_fds, []
+        try:
+            self.process = subprocess.Popen(
+                self.command + self.fork_args,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=None,
+                text=True,
+                env=env,
+                pass_fds=fds,
+            )
+        finally:
+            self.fork_args = []
+            for fd in fds:  # the judge's (and its forks') now: EOF then means "gone"
+                os.close(fd)
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.pipes = (self.process.stdin, self.process.stdout)
         ready = self._read()
         if ready is None or not ready.get("ready"):
             code = self.process.wait()
@@ -183,47 +249,102 @@ class _Judge:
                 "run without --require-isolation to grade at the level this machine allows, "
                 "or grade on a machine that allows the level you require",
             )
+        self._ready = True
+
+    def _await_fork(self) -> bool:
+        """Whether the judge forked for this slot said it is ready (False: start our own)."""
+        ready = self._read()
+        if ready is None or not ready.get("ready"):
+            self._drop()
+            return False
+        self.pid = int(ready.get("pid", 0)) or None  # type: ignore[call-overload]
+        self._ready = True
+        return True
 
     def _read(self) -> dict[str, object] | None:
-        assert self.process is not None and self.process.stdout is not None
-        line = self.process.stdout.readline()
+        assert self.pipes is not None
+        line = self.pipes[1].readline()
         return json.loads(line) if line else None
 
+    def alive(self) -> bool:
+        if self.pipes is None:
+            return False
+        return self.process is None or self.process.poll() is None
+
+    def prepare(self) -> None:
+        """Have a ready judge in this slot: the forked one, or else one of our own."""
+        if self._ready and self.alive():
+            return
+        if self.pipes is not None and self.process is None and self._await_fork():
+            return
+        self._drop()
+        self.start()
+
     def grade(self, job: Job) -> dict[str, object] | None:
-        if self.process is None or self.process.poll() is not None:
-            self.start()
-        assert self.process is not None and self.process.stdin is not None
+        self.prepare()
+        assert self.pipes is not None
         try:
-            self.process.stdin.write(json.dumps({"path": str(job.path), "name": job.name}) + "\n")
-            self.process.stdin.flush()
+            self.pipes[0].write(json.dumps({"path": str(job.path), "name": job.name}) + "\n")
+            self.pipes[0].flush()
         except BrokenPipeError:
             return None
         return self._read()
 
+    def died(self) -> None:
+        """The judge went away mid-submission: the next one starts from scratch."""
+        self._drop()
+
+    def _drop(self) -> None:
+        if self.process is None and self.pipes is not None:
+            for pipe in self.pipes:
+                with contextlib.suppress(OSError):
+                    pipe.close()
+        self.pipes, self.process, self.pid, self._ready = None, None, None, False
+
     def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.stdin:
-            self.process.stdin.close()
         try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            self._stop()
+        finally:
+            self.finished.set()
+
+    def _stop(self) -> None:
+        if self.pipes is None:
+            return
+        with contextlib.suppress(OSError):
+            self.pipes[0].close()  # the judge finishes on end of input
+        for other in self.forked:  # ours waits for its forks: let them finish their work
+            other.finished.wait()
+        if self.process is not None:
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            return
+        # A forked judge is not our child: its replies end when it has exited.
+        reader = threading.Thread(target=self.pipes[1].read, daemon=True)
+        reader.start()
+        reader.join(timeout=30)
+        if reader.is_alive() and self.pid:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+            reader.join(timeout=5)
+        with contextlib.suppress(OSError):
+            self.pipes[1].close()
 
 
 def _drive_judge(
-    command: list[str],
+    judge: _Judge,
     work: queue.Queue[Job | None],
     done: queue.Queue[SubmissionResult | BaseException],
     out_dir: Path,
 ) -> None:
-    judge = _Judge(command)
     try:
+        judge.prepare()  # before taking work: a slot still starting holds no submission
         while (job := work.get()) is not None:
             reply = judge.grade(job)
             if reply is None:  # the judge died mid-submission: report it, restart later
-                judge.process = None
+                judge.died()
                 result = not_gradable(
                     job.name,
                     "The grader crashed while grading this submission; "

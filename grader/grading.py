@@ -9,19 +9,37 @@ the sandbox's workers.
 
 from __future__ import annotations
 
+import sys
 import time
 import traceback
 from collections.abc import Iterable
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from grader import __version__
 from grader.assignment import EXERCISES, course_root
 from grader.intake import Submission, SubmissionError, load_submission
 from grader.model import Isolation, SubmissionResult, SubmissionStatus
-from grader.runner import StudentView, run_on_student
-from grader.sandbox.client import SandboxHost
+
+if TYPE_CHECKING:
+    from grader.sandbox.client import SandboxHost
+
+# torch, pytest, the sandbox client and the checks are imported when first
+# needed, not here: the orchestrator imports this module for `not_gradable`
+# and must stay light (no torch).
+
+
+def torch_version() -> str:
+    """torch's version, without importing torch into a process that has not."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        return str(torch.__version__)
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("torch")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def not_gradable(
@@ -39,7 +57,7 @@ def not_gradable(
         reason=reason,
         isolation=isolation or Isolation("none"),
         grader_version=__version__,
-        torch_version=torch.__version__,
+        torch_version=torch_version(),
         fingerprint=fingerprint,
         staff_log=staff_log,
         duration=duration,
@@ -53,19 +71,25 @@ def grade_loaded(
     exercises: Iterable[str] | None = None,
 ) -> SubmissionResult:
     """Grade an already-loaded submission with a running sandbox host."""
+    import torch
+
+    from grader.runner import StudentView, run_on_student
+
     # One thread: reference values are then bit-for-bit reproducible, and idle
     # OpenMP threads spinning here would steal the core the worker needs.
     torch.set_num_threads(1)
     started = time.perf_counter()
     sources = {name: src.source for name, src in submission.exercises.items()}
     origins = {name: src.origin for name, src in submission.exercises.items()}
+    # A converted notebook's lines are named as code cells, not module lines.
+    locate = {n: src.describe for n, src in submission.exercises.items() if src.kind == "notebook"}
     notes = list(submission.notes)
     for src in submission.exercises.values():
         notes.extend(f"{src.origin}: {note}" for note in src.notes)
     if not submission.exercises and not submission.problems:
         notes.append("No exercise files were found (expected names like ex01_multiclass.py).")
     try:
-        with host.submission(sources, origins=origins) as session:
+        with host.submission(sources, origins=origins, locate=locate) as session:
             view = StudentView(session, available=sources, problems=submission.problems)
             run = run_on_student(view, exercises=exercises)
     except Exception:  # the grader broke, not the student: keep a report anyway
@@ -114,6 +138,8 @@ def grade_submission(
     exercises: Iterable[str] | None = None,
 ) -> SubmissionResult:
     """Grade one submission from scratch (starts and stops its own sandbox host)."""
+    from grader.sandbox.client import SandboxHost
+
     with SandboxHost(require=require) as host:
         return grade_path(Path(path), host, name=name, exercises=exercises)
 
@@ -124,6 +150,8 @@ def verify(*, require: str | None = None) -> tuple[SubmissionResult, SubmissionR
     A sound assignment gives the solutions full marks and the stubs zero;
     ``grader verify`` exits non-zero otherwise.
     """
+    from grader.sandbox.client import SandboxHost
+
     root = course_root()
     with SandboxHost(require=require) as host:
         solutions = grade_path(root / "solutions", host, name="solutions")

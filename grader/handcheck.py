@@ -28,6 +28,7 @@ count where the function uses them.
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -65,11 +66,9 @@ def find_shortcuts(
     Returns the uses sorted by line, at most one per (line, name). A source
     that does not parse gives ``[]``: the import fails anyway and is reported then.
     """
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    scanner = _scan(source)
+    if scanner is None:
         return []
-    scanner = _Scanner(tree)
     rules = [(name, _Rule.parse(name)) for name in forbidden]
     found: dict[tuple[int, str], Shortcut] = {}
     bound: dict[tuple[int, str], Shortcut] = {}  # in module-level ``name = ...`` bindings
@@ -84,6 +83,15 @@ def find_shortcuts(
     names = {hit.name for hit in found.values()}
     found.update({key: hit for key, hit in bound.items() if hit.name not in names})
     return sorted(found.values())
+
+
+@functools.lru_cache(maxsize=1)
+def _scan(source: str) -> _Scanner | None:
+    """The parsed source, shared by the checks that scan one file in a row (read-only)."""
+    try:
+        return _Scanner(ast.parse(source))
+    except (SyntaxError, ValueError):
+        return None
 
 
 def require_by_hand(

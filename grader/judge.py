@@ -1,9 +1,12 @@
 """A judge process: grades the submissions it is sent, one at a time.
 
-``grader grade --jobs N`` starts N of these. Each owns one sandbox host (one
-torch import for its whole life) and writes each submission's reports itself,
-atomically, before saying it is done, so a judge killed halfway never leaves a
-half-written report and never loses one already written.
+``grader grade --jobs N`` starts N of these: one process, which forks the
+other N-1 once its imports are done (``--fork``), so the class pays for the
+judging stack's imports once. Each judge owns one sandbox host (one torch
+import for its whole life; the judge imports while it boots) and writes each
+submission's reports itself, atomically, before saying it is done, so a judge
+killed halfway never leaves a half-written report and never loses one already
+written.
 
 Protocol on stdin/stdout, one JSON object per line (trusted both ways: the
 judge and the orchestrator are both the grader; student code is further down,
@@ -16,37 +19,136 @@ in the sandbox's workers):
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
 import json
+import os
 import sys
+import threading
+from collections.abc import Sequence
 from pathlib import Path
 
-from grader.grading import grade_path
-from grader.reports import write_submission_reports
+from grader.sandbox import launcher
 from grader.sandbox.client import SandboxHost
 from grader.sandbox.errors import SandboxError
 
+# What the first submission would otherwise import on its critical path: the
+# judging stack, and what the reference solutions and the parent's optimizers
+# pull in (pandas, scikit-learn; torch's optimizers import torch._dynamo).
+_WARM = (
+    "torch", "pytest", "grader.grading", "grader.runner", "grader.reports",
+    "grader.checks", "pandas", "sklearn.preprocessing", "torch._dynamo",
+)  # fmt: skip
 
-def serve(out_dir: Path, *, require: str | None, exercises: list[str] | None) -> int:
+
+def _warm() -> None:
+    for name in _WARM:
+        with contextlib.suppress(ImportError):  # the first grade that needs it says so
+            importlib.import_module(name)
+    import torch
+
+    torch.set_num_threads(1)  # before any parallel op: see grading.grade_loaded
+
+
+def serve(
+    out_dir: Path,
+    *,
+    require: str | None,
+    exercises: list[str] | None,
+    forks: Sequence[tuple[int, int]] = (),
+) -> int:
+    """Grade what arrives on stdin; first fork one more judge per pair in ``forks``.
+
+    Each pair is (requests, replies) file descriptors the orchestrator passed
+    for another judge slot. The copies are forked once the imports are paid
+    (they share those pages and cost no start-up of their own) and each starts
+    its own sandbox host, as a judge started from scratch would.
+    """
+    # Import while the sandbox host boots (its own torch import, in another
+    # process): the thread runs whenever this one waits on the host. Probe the
+    # machine first, so that nothing holds up starting the host.
+    launcher.machine()
+    warm = threading.Thread(target=_warm, name="warm-imports", daemon=True)
+    warm.start()
     try:
         host = SandboxHost(require=require, secrets=(out_dir,))
     except SandboxError as error:  # e.g. the required isolation level is out of reach
         print(json.dumps({"ready": False, "error": str(error)}), flush=True)
         return 3
+    warm.join()
+    children = [_fork(i, forks, host, out_dir, require, exercises) for i in range(len(forks))]
     with host:
         print(json.dumps({"ready": True, "isolation": host.isolation.to_dict()}), flush=True)
-        for line in sys.stdin:
-            if not line.strip():
-                continue
-            job = json.loads(line)
-            result = grade_path(Path(job["path"]), host, name=job["name"], exercises=exercises)
-            write_submission_reports(result, out_dir)
-            reply = {
-                "name": result.submission,
-                "status": result.status.value,
-                "score": result.score,
-            }
-            print(json.dumps(reply), flush=True)
+        _grade_lines(host, out_dir, exercises)
+    for pid in children:  # they stop when the orchestrator closes their requests
+        os.waitpid(pid, 0)
     return 0
+
+
+def _fork(
+    index: int,
+    channels: Sequence[tuple[int, int]],
+    host: SandboxHost,
+    out_dir: Path,
+    require: str | None,
+    exercises: list[str] | None,
+) -> int:
+    """Fork the judge for ``channels[index]``; returns its pid (never returns in it)."""
+    channel = channels[index]
+    sys.stdout.flush()
+    pid = os.fork()
+    if pid:
+        os.close(channel[0])
+        os.close(channel[1])
+        return pid
+    code = 70
+    try:
+        host.forget()  # the parent's host: this judge starts its own
+        for later in channels[index + 1 :]:  # earlier ones: closed before this fork
+            os.close(later[0])
+            os.close(later[1])
+        os.dup2(channel[0], 0)
+        os.dup2(channel[1], 1)
+        os.close(channel[0])
+        os.close(channel[1])
+        try:
+            own = SandboxHost(require=require, secrets=(out_dir,))
+        except SandboxError as error:
+            print(json.dumps({"ready": False, "error": str(error)}), flush=True)
+            code = 3
+        else:
+            with own:
+                ready = {"ready": True, "isolation": own.isolation.to_dict(), "pid": os.getpid()}
+                print(json.dumps(ready), flush=True)
+                _grade_lines(own, out_dir, exercises)
+            code = 0
+    finally:
+        with contextlib.suppress(BaseException):
+            sys.stdout.flush()
+        os._exit(code)  # nothing the parent registered (atexit, finalizers) runs twice
+
+
+def _grade_lines(host: SandboxHost, out_dir: Path, exercises: list[str] | None) -> None:
+    from grader.grading import grade_path
+    from grader.reports import write_submission_reports
+
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        job = json.loads(line)
+        result = grade_path(Path(job["path"]), host, name=job["name"], exercises=exercises)
+        write_submission_reports(result, out_dir)
+        reply = {
+            "name": result.submission,
+            "status": result.status.value,
+            "score": result.score,
+        }
+        print(json.dumps(reply), flush=True)
+
+
+def _channel(text: str) -> tuple[int, int]:
+    requests, _, replies = text.partition(":")
+    return int(requests), int(replies)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,9 +156,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--require-isolation", default=None)
     parser.add_argument("--exercise", action="append", default=None)
+    parser.add_argument(
+        "--fork",
+        type=_channel,
+        action="append",
+        default=[],
+        metavar="REQUESTS:REPLIES",
+        help="also serve another judge slot over these inherited descriptors (repeatable)",
+    )
     args = parser.parse_args(argv)
-    return serve(args.out, require=args.require_isolation, exercises=args.exercise)
+    return serve(args.out, require=args.require_isolation, exercises=args.exercise, forks=args.fork)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Everything is written and the host is stopped: skip tearing down torch,
+    # pandas and the rest (over a second of the grader's wall time).
+    os._exit(code)

@@ -17,7 +17,9 @@ def register(verbs: Any) -> None:
     grade.add_argument("paths", nargs="*", help="submissions: folders, .zip, .py or .ipynb files")
     grade.add_argument("--class", dest="class_dir", type=Path, help="a folder of submissions")
     grade.add_argument("--out", type=Path, required=True, help="folder for the reports")
-    grade.add_argument("--jobs", type=int, default=1, help="parallel judges (default 1)")
+    grade.add_argument(
+        "--jobs", type=int, help="parallel judges (default: one per core, as memory allows)"
+    )
     grade.add_argument("--shard", help="grade only every N-th submission, starting at I (I/N)")
     grade.add_argument(
         "--require-isolation",
@@ -71,11 +73,12 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from grader.batch import JudgeStartError, grade_class
+    from grader.batch import JudgeStartError, default_jobs, grade_class
     from grader.reports import summary_table
 
     paths = collect_paths(args)
-    if args.jobs < 1:
+    jobs = default_jobs() if args.jobs is None else args.jobs
+    if jobs < 1:
         raise CliError("--jobs must be at least 1", "for example --jobs 2")
     console = Console(stderr=True)
     with Progress(
@@ -91,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
             results = grade_class(
                 paths,
                 args.out,
-                jobs=args.jobs,
+                jobs=jobs,
                 require=args.require_isolation,
                 resume=not args.no_resume,
                 exercises=args.exercise,

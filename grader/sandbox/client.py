@@ -33,14 +33,15 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader.model import Isolation
-from grader.sandbox import codec, launcher, protocol
+from grader.sandbox import launcher
 from grader.sandbox.errors import (
     CallTimeout,
     ImportFailed,
     IsolationError,
+    Locate,
     SandboxError,
     ValueRejected,
     WorkerCrashed,
@@ -48,6 +49,12 @@ from grader.sandbox.errors import (
     call_fault,
     import_fault,
 )
+
+if TYPE_CHECKING:
+    from grader.sandbox import codec
+
+# codec and protocol (which import torch) load with the first call, not here:
+# the judge starts its sandbox host before paying for its own torch import.
 
 __all__ = ["ExerciseHandle", "Limits", "SandboxHost", "SubmissionSandbox"]
 
@@ -73,11 +80,17 @@ class Limits:
 
     def caps(self) -> codec.Caps:
         """The codec caps matching these limits."""
+        from grader.sandbox import codec
+
         return codec.Caps(max_bytes=self.value_bytes)
 
     def frame_bytes(self) -> int:
         """Largest frame: the value cap plus room for its JSON header."""
         return self.value_bytes + (32 << 20)
+
+
+class _NoTasks(SandboxError):
+    """The host could not fork a worker: its task limit (pids cgroup) is full."""
 
 
 class SandboxHost:
@@ -185,7 +198,8 @@ class SandboxHost:
             raise SandboxError(f"the sandbox host stopped answering{tail}")
         reply = json.loads(data)
         if not reply.get("ok"):
-            raise SandboxError(f"the sandbox host refused a request: {reply.get('error')}")
+            kind = _NoTasks if reply.get("no_tasks") else SandboxError
+            raise kind(f"the sandbox host refused a request: {reply.get('error')}")
         return reply
 
     def _log_tail(self) -> str:
@@ -214,16 +228,26 @@ class SandboxHost:
     # ---------------------------------------------------------------- public
 
     def submission(
-        self, sources: dict[str, str], *, origins: dict[str, str] | None = None
+        self,
+        sources: dict[str, str],
+        *,
+        origins: dict[str, str] | None = None,
+        locate: dict[str, Locate] | None = None,
     ) -> SubmissionSandbox:
-        """A sandbox for one submission: exercise name -> module source."""
+        """A sandbox for one submission: exercise name -> module source.
+
+        `origins` names each exercise's file as the student knows it;
+        `locate` words a line of an exercise's module for the student (a
+        converted notebook's lines are code cells), for the messages of
+        exceptions raised there.
+        """
         if self._closed:
             raise SandboxError("the sandbox host is closed")
         if not self._state.alive():
             self._state.stop_process()
             self.restarts += 1
             self._start()
-        return SubmissionSandbox(self, sources, origins=origins)
+        return SubmissionSandbox(self, sources, origins=origins, locate=locate)
 
     @property
     def closed(self) -> bool:
@@ -236,6 +260,18 @@ class SandboxHost:
             return
         self._closed = True
         self._finalizer()
+
+    def forget(self) -> None:
+        """In a forked copy of the judge: drop this process's copy of the host.
+
+        The host keeps running for the process that started it, which alone
+        stops it and deletes its files; this copy just closes its descriptors.
+        """
+        self._finalizer.detach()
+        self._closed = True
+        for handle in (self._state.control, self._state.log):
+            if handle is not None:
+                handle.close()
 
     def __enter__(self) -> SandboxHost:
         return self
@@ -295,7 +331,12 @@ class SubmissionSandbox:
     """One submission's exercises, each imported lazily in its own worker."""
 
     def __init__(
-        self, host: SandboxHost, sources: dict[str, str], *, origins: dict[str, str] | None = None
+        self,
+        host: SandboxHost,
+        sources: dict[str, str],
+        *,
+        origins: dict[str, str] | None = None,
+        locate: dict[str, Locate] | None = None,
     ) -> None:
         for name in sources:
             if not _NAME.fullmatch(name):
@@ -303,6 +344,7 @@ class SubmissionSandbox:
         self._host = host
         self._sources = dict(sources)
         self._origins = dict(origins or {})
+        self._locate = dict(locate or {})
         self._session = secrets.token_hex(8)
         self._dir = host.inbox / self._session
         self._dir.mkdir(mode=0o755)
@@ -334,6 +376,16 @@ class SubmissionSandbox:
         """How the student knows this exercise's file."""
         return self._origins.get(name, f"{name}.py")
 
+    def locator(self, name: str) -> Locate | None:
+        """How to word a line of exercise `name` for the student (None: "<file>, line N")."""
+        return self._locate.get(name)
+
+    def stop_others(self, keep: ExerciseHandle) -> None:
+        """End every worker of this submission but `keep`'s (internal)."""
+        for handle in self._handles.values():
+            if handle is not keep:
+                handle.stop()
+
     @property
     def session(self) -> str:
         """The random name of this submission's inbox folder and worker group."""
@@ -349,19 +401,13 @@ class SubmissionSandbox:
         if self._closed:
             return
         self._closed = True
-        failure: SandboxError | None = None
         try:
             for handle in self._handles.values():
-                try:
-                    handle.stop()  # closes our ends even when the host is gone
-                except SandboxError as exc:
-                    failure = failure or exc
-            if failure is None and not self._host.closed:
+                handle.release()  # our ends only: the sweep ends the workers, all at once
+            if not self._host.closed:
                 self._host.control({"op": "sweep", "session": self._session})
         finally:
             shutil.rmtree(self._dir, ignore_errors=True)
-        if failure is not None:
-            raise failure
 
     def __enter__(self) -> SubmissionSandbox:
         return self
@@ -388,6 +434,7 @@ class ExerciseHandle:
         self._owner = owner
         self._limits = host.limits
         self._display = owner.display(name)
+        self._locate = owner.locator(name)
         self._failure: ImportFailed | None = None
         if not present:
             self._failure = ImportFailed(f"{self._display} was not found in your submission",
@@ -430,9 +477,20 @@ class ExerciseHandle:
         if self._live is not None:
             self._end(wait=0.0)
 
+    def release(self) -> None:
+        """Close our ends of the worker, keeping its output; the host still has to
+        end it (the session's sweep does, for every worker at once)."""
+        live, self._live = self._live, None
+        if live is not None:
+            self._drain(live.out_fd)
+            live.sock.close()
+            os.close(live.out_fd)
+
     # ---------------------------------------------------------------- internals
 
     def _drain(self, fd: int) -> None:
+        from grader.sandbox import protocol
+
         for _ in range(16):  # bounded: a flood must not starve the deadline
             chunk = protocol.drain(fd)
             if not chunk:
@@ -471,7 +529,15 @@ class ExerciseHandle:
         message = {"op": "spawn", "session": self._owner.session, "name": self.name,
                    "path": f"{self._owner.session}/{self.name}.py", "limits": limits}  # fmt: skip
         try:
-            reply = self._host.control(message, fds=[theirs.fileno(), write_fd])
+            try:
+                reply = self._host.control(message, fds=[theirs.fileno(), write_fd])
+            except _NoTasks:
+                # The task limit is full of this submission's other workers and what
+                # they started (a fork bomb's children share its worker's group, which
+                # the host spares): end those workers, each restarts on its next use,
+                # so one exercise's processes never cost another exercise (G4).
+                self._owner.stop_others(self)
+                reply = self._host.control(message, fds=[theirs.fileno(), write_fd])
         except BaseException:
             ours.close()
             os.close(read_fd)
@@ -486,17 +552,28 @@ class ExerciseHandle:
         return live
 
     def _await_ready(self, live: _Live) -> ImportFailed | None:
+        from grader.sandbox import protocol
+
         limit = self._limits.import_timeout
         where = f"while importing {self._display}"
+        deadline = time.monotonic() + limit
+        line = None
         try:
-            header, _ = protocol.recv_frame(
-                live.sock,
-                max_bytes=1 << 20,
-                deadline=time.monotonic() + limit,
-                watch={live.out_fd: lambda: self._drain(live.out_fd)},
-            )
+            while True:
+                header, _ = protocol.recv_frame(
+                    live.sock,
+                    max_bytes=1 << 20,
+                    deadline=deadline,
+                    watch={live.out_fd: lambda: self._drain(live.out_fd)},
+                )
+                if "progress" not in header:
+                    break
+                line = header.get("line")  # where the import was, half-way through its time
         except protocol.FrameTimeout:
             self._end(wait=0.0)
+            if type(line) is int and line > 0:
+                at = self._locate(line) if self._locate else f"{self._display}, line {line}"
+                where += f" (it was still running {at})"
             return ImportFailed(f"timed out after {limit:g} s {where}", kind="timeout")
         except protocol.FrameClosed:
             return _import_death(self._end(wait=1.0), self._display, self._limits)
@@ -506,7 +583,7 @@ class ExerciseHandle:
         if header.get("ready") is True:
             return None
         self._end(wait=1.0)
-        return import_fault(header, self._display)
+        return import_fault(header, self._display, self._locate)
 
     def _request(
         self,
@@ -518,6 +595,8 @@ class ExerciseHandle:
         seed: int,
         target: str,
     ) -> Any:
+        from grader.sandbox import codec, protocol
+
         if self._owner.closed:
             raise SandboxError("this submission's sandbox is closed")
         try:
@@ -560,7 +639,7 @@ class ExerciseHandle:
                 raise ValueRejected(f"{exc} (from {target})") from None
         if reply.get("fault") == "memory":
             self._end(wait=0.0)  # its heap is suspect: start clean next time
-        raise call_fault(reply, display=self._display, target=target)
+        raise call_fault(reply, display=self._display, target=target, locate=self._locate)
 
 
 def _signal_name(number: int) -> str:

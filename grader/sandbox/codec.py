@@ -253,7 +253,10 @@ def _enc_tensor(x: torch.Tensor, walk: _Walk, buffers: list[memoryview]) -> Any:
             if len(shape) > _MAX_DIMS:
                 raise CodecError(f"tensor has too many dimensions ({len(shape)})")
             walk.add_bytes(math.prod(shape) * plain.element_size())
-            flat = plain.detach().cpu().resolve_conj().resolve_neg().contiguous().reshape(-1)
+            # A private copy, taken now: a thread the student left running cannot
+            # change the bytes between this return and the send (threats row 10).
+            flat = plain.detach().cpu().resolve_conj().resolve_neg()
+            flat = flat.clone(memory_format=torch.contiguous_format).reshape(-1)
             if type(flat) is not torch.Tensor or flat.numel() != math.prod(shape):
                 raise CodecError(f"could not read the data of `{qualname(x)}`")
             raw = flat.view(torch.uint8).numpy()
@@ -280,7 +283,8 @@ def _enc_array(x: np.ndarray, walk: _Walk, buffers: list[memoryview], *, scalar:
     if len(shape) > _MAX_DIMS:
         raise CodecError(f"array has too many dimensions ({len(shape)})")
     walk.add_bytes(math.prod(shape) * dt.itemsize)
-    arr = np.ascontiguousarray(x, dtype=_NUMPY_DTYPES[name]).reshape(-1).view(np.uint8)
+    arr = np.array(x, dtype=_NUMPY_DTYPES[name], order="C", copy=True)  # a snapshot, as above
+    arr = arr.reshape(-1).view(np.uint8)
     buffers.append(memoryview(arr))
     tree: dict[str, Any] = {"__ndarray__": name, "shape": shape, "data": len(buffers) - 1}
     if scalar:

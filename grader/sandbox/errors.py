@@ -17,11 +17,14 @@ import it cheaply.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 __all__ = [
     "CallTimeout",
     "FunctionNotFound",
     "ImportFailed",
     "IsolationError",
+    "Locate",
     "SandboxError",
     "StudentFault",
     "StudentRaised",
@@ -32,6 +35,9 @@ __all__ = [
     "clean_text",
     "import_fault",
 ]
+
+# Words a line of an exercise's module in the student's terms ("ex03.ipynb, code cell 4, line 2").
+Locate = Callable[[int], str]
 
 # Import failure kinds and the check status each one maps to.
 _IMPORT_KIND_STATUS = {
@@ -145,11 +151,15 @@ def clean_text(text: str, limit: int = 2000) -> str:
     return "".join(out)
 
 
-def _exception_text(facts: dict, display: str) -> tuple[str, str, str | None]:
+def _exception_text(
+    facts: dict, display: str, locate: Locate | None = None
+) -> tuple[str, str, str | None]:
     exc_type = clean_text(str(facts.get("exc_type") or "Exception"), 100)
     text = clean_text(str(facts.get("text") or ""))
     line = facts.get("line")
-    location = f"{display}, line {line}" if type(line) is int else None
+    location = None
+    if type(line) is int:
+        location = locate(line) if locate is not None else f"{display}, line {line}"
     message = f"{exc_type}: {text}" if text else exc_type
     if location:
         message += f" ({location})"
@@ -158,10 +168,15 @@ def _exception_text(facts: dict, display: str) -> tuple[str, str, str | None]:
     return exc_type, message, location
 
 
-def import_fault(facts: dict, display: str) -> ImportFailed:
-    """The `ImportFailed` for a worker's "not ready" reply."""
+def import_fault(facts: dict, display: str, locate: Locate | None = None) -> ImportFailed:
+    """The `ImportFailed` for a worker's "not ready" reply.
+
+    `locate` words a line of the imported module in the student's terms (a
+    converted notebook's line is a code cell and a line in it); by default
+    "<display>, line N".
+    """
     kind = facts.get("kind")
-    _, message, _ = _exception_text(facts, display)
+    _, message, _ = _exception_text(facts, display, locate)
     if kind == "memory":
         return ImportFailed(f"memory limit exceeded while importing {display}", kind="memory")
     if kind == "exited":
@@ -171,7 +186,9 @@ def import_fault(facts: dict, display: str) -> ImportFailed:
     return ImportFailed(f"could not import {display}: {message}", kind="exception")
 
 
-def call_fault(facts: dict, *, display: str, target: str) -> StudentFault:
+def call_fault(
+    facts: dict, *, display: str, target: str, locate: Locate | None = None
+) -> StudentFault:
     """The fault for a worker's `ok: false` reply; `target` names the function."""
     fault = facts.get("fault")
     if fault == "not_found":
@@ -186,6 +203,6 @@ def call_fault(facts: dict, *, display: str, target: str) -> StudentFault:
     if fault == "rejected":
         return ValueRejected(f"{clean_text(str(facts.get('text')), 300)} (from {target})")
     if fault == "raised":
-        exc_type, message, location = _exception_text(facts, display)
+        exc_type, message, location = _exception_text(facts, display, locate)
         return StudentRaised(message, exc_type=exc_type, location=location)
     raise SandboxError(f"the worker refused the request to run {target}: {facts!r:.300}")

@@ -3,9 +3,10 @@
 Started by the judge as `python -I <repo>/grader/sandbox/host.py --serve CONFIG`
 (behind `mounts.py` when namespaces are available). It imports torch, numpy,
 pandas and scikit-learn once, sets one thread *before* any fork (torch with
-OpenMP can hang after a fork: threats row 60), makes itself non-dumpable, and
-then serves the judge over the inherited control socket (SOCK_SEQPACKET, one
-JSON object per packet):
+OpenMP can hang after a fork: threats row 60), makes itself non-dumpable,
+confines itself (`confine.py`: Landlock, seccomp, no capabilities; every
+worker inherits it), and then serves the judge over the inherited control
+socket (SOCK_SEQPACKET, one JSON object per packet):
 
     {"op": "spawn", "session": s, "name": ex, "path": "s/ex.py", "limits": {..}}
         + fds [worker socket, output pipe]   -> {"ok": true, "pid": p}
@@ -77,12 +78,21 @@ class _Host:
 
     def _wait(self, pid: int, seconds: float) -> int | None:
         deadline = time.monotonic() + seconds
-        while True:
-            self.reap()
-            status = self.workers[pid].status
-            if status is not None or time.monotonic() >= deadline:
-                return status
-            time.sleep(0.005)
+        exited = _pidfd(pid)  # readable once it exits: no sleep-and-poll latency
+        try:
+            while True:
+                self.reap()
+                status = self.workers[pid].status
+                left = deadline - time.monotonic()
+                if status is not None or left <= 0:
+                    return status
+                if exited is None:
+                    time.sleep(min(0.005, left))
+                else:
+                    select.select([exited], [], [], left)
+        finally:
+            if exited is not None:
+                os.close(exited)
 
     def stop(self, pid: int, wait: float) -> dict[str, Any]:
         """End worker `pid` and its process group; report how it ended."""
@@ -114,7 +124,13 @@ class _Host:
         once its parent dies, so killing the host's stray children round after
         round reaches every descendant (threats row 11).
         """
-        for pid in [p for p, w in self.workers.items() if w.session == session]:
+        mine = [p for p, w in self.workers.items() if w.session == session]
+        for pid in mine:  # the submission is over: no grace, and all of them at once
+            _killpg(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        for pid in mine:
+            self._wait(pid, 5.0)
             self.stop(pid, 0.0)
         deadline = time.monotonic() + 2.0
         strays = _strays(set(self.workers))
@@ -144,7 +160,8 @@ class _Host:
             os.close(data_fd)
             os.close(out_fd)
             shutil.rmtree(scratch, ignore_errors=True)
-            return {"ok": False, "error": f"cannot fork a worker: {exc}"}
+            return {"ok": False, "error": f"cannot fork a worker: {exc}",
+                    "no_tasks": isinstance(exc, BlockingIOError)}  # fmt: skip
         if pid == 0:
             _child(data_fd, out_fd, str(msg["name"]), os.path.join(self.inbox, rel),
                    msg["limits"], scratch)  # fmt: skip
@@ -229,6 +246,13 @@ def _strays(spared: set[int]) -> list[int]:
     return found
 
 
+def _pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):  # before Linux 5.3, or already reaped
+        return None
+
+
 def _killpg(pgid: int, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
@@ -259,7 +283,8 @@ def _child(
 
         sock = socket.socket(fileno=3)
         caps = codec.Caps(max_bytes=int(limits["value_bytes"]))
-        worker.serve(sock, name=name, path=path, caps=caps, max_frame=int(limits["frame_bytes"]))
+        worker.serve(sock, name=name, path=path, caps=caps, max_frame=int(limits["frame_bytes"]),
+                     hint_after=0.5 * float(limits["import_timeout"]))  # fmt: skip
     except BaseException:
         os._exit(70)
 
@@ -386,9 +411,18 @@ def main(argv: list[str]) -> NoReturn:
 
     worker.reset_globals(0)  # its first call imports lazily (~0.8 s): pay it once, here
 
-    layers = _observed_layers(config, repo, environ)
+    layers = _observed_layers(config, repo, environ)  # before Landlock hides what they check
+    from grader.sandbox import confine  # before serving: every worker inherits it
+
+    confined = confine.confine(repo=repo, inbox=config["inbox"], scratch=config["scratch"],
+                               secrets=config.get("secrets", []),
+                               attempt=config.get("confine", confine.LAYERS))  # fmt: skip
+    for problem in confined.problems:  # staff-only host.log: why a layer is not claimed
+        print(f"sandbox host: layer not claimed: {problem}", file=sys.stderr, flush=True)
+    layers += [name for name in confined.layers if name not in layers]
     hello = {"ok": True, "layers": layers, "startup": time.monotonic() - started,
-             "torch": torch.__version__, "pid": os.getpid()}  # fmt: skip
+             "torch": torch.__version__, "pid": os.getpid(),
+             "confine_seconds": confined.seconds}  # fmt: skip
     control.send(json.dumps(hello).encode())
     host = _Host(control=control, inbox=config["inbox"], scratch_root=config["scratch"])
     host.serve()

@@ -14,6 +14,8 @@ Messages (all JSON headers):
                       "text": .., "line": ..}
                      {"id": .., "ok": true, "value": tree}
                      {"id": .., "ok": false, "fault": .., "exc_type": .., "text": .., "line": ..}
+                     {"progress": "importing", "line": ..}   (at most once, before "ready",
+                      when the import is still running half-way to its deadline: a hint)
 
 The host's control channel is a SOCK_SEQPACKET pair carrying one small JSON
 object per packet (and file descriptors on "spawn"); see `host.py`.

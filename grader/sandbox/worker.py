@@ -27,6 +27,7 @@ import contextlib
 import importlib.util
 import os
 import random
+import signal
 import socket
 import sys
 import types
@@ -49,7 +50,10 @@ _use_deterministic = torch.use_deterministic_algorithms
 _set_num_threads = torch.set_num_threads
 _set_flush_denormal = torch.set_flush_denormal
 _set_detect_anomaly = torch.autograd.set_detect_anomaly
-_torch_seed = torch.manual_seed
+# The CPU generator is the only one a worker has (no CUDA, MPS or XPU device);
+# `torch.manual_seed` also queues seeds for those, formatting a stack trace for
+# each: 0.5 ms a call, against 0.01 ms here, on every call and probe.
+_torch_seed = torch.default_generator.manual_seed
 _np_seed = np.random.seed
 _np_seterr = np.seterr
 _py_seed = random.seed
@@ -217,19 +221,24 @@ def serve(
     path: str,
     caps: codec.Caps,
     max_frame: int,
+    hint_after: float | None = None,
 ) -> NoReturn:
     """The worker's whole life: import, say ready (or why not), answer requests.
 
     Ends with `os._exit`: no atexit hooks, no finalizers, nothing the student
     registered gets to run after the last reply (threats rows 10, 24).
+    `hint_after` (seconds): if the import is still running then, say where.
     """
     sys.argv = [path]
+    hint = _ImportHint(sock, path, max_frame, hint_after)
     try:
         module = load_module(name, path)
     except BaseException as exc:
+        hint.cancel()
         _flush()
         _reply(sock, import_failure(exc, path), [], max_frame)
         os._exit(0)
+    hint.cancel()
     _flush()
     _reply(sock, {"ready": True}, [], max_frame)
     from grader.sandbox.probes import REGISTRY  # preloaded by the host
@@ -241,6 +250,42 @@ def serve(
             os._exit(0)
         reply, out = handle(module, header, buffers, path=path, caps=caps, probes=REGISTRY)
         _reply(sock, reply, out, max_frame)
+
+
+class _ImportHint:
+    """Tell the judge where a slow import is, before its deadline (threats row 53).
+
+    A SIGALRM timer fires once; its handler sends `{"progress": "importing",
+    "line": N}`, N being the innermost line of the student's file that is
+    running, then lets the import go on. The judge words it ("code cell 3,
+    line 2" for a notebook) if the import then times out. Facts only: a
+    student who forges or blocks it changes nothing but that hint.
+    """
+
+    def __init__(self, sock: socket.socket, path: str, max_frame: int, after: float | None):
+        self.active = bool(after and after > 0)
+        if self.active:
+            self.sock, self.path, self.max_frame = sock, path, max_frame
+            signal.signal(signal.SIGALRM, self._send)
+            signal.setitimer(signal.ITIMER_REAL, float(after or 0))
+
+    def _send(self, signum: int, frame: types.FrameType | None) -> None:
+        if not self.active:
+            return
+        self.active = False
+        line = None
+        while frame is not None:
+            if frame.f_code.co_filename == self.path:
+                line = frame.f_lineno
+                break
+            frame = frame.f_back
+        _reply(self.sock, {"progress": "importing", "line": line}, [], self.max_frame)
+
+    def cancel(self) -> None:
+        if self.active:
+            self.active = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)
 
 
 def _reply(

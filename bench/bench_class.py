@@ -1,0 +1,534 @@
+"""Time grading a whole class against the machine's floor: one `import torch`.
+
+    make bench                                   # 30 submissions, --jobs 2
+    .venv/bin/python bench/bench_class.py --n 60 --jobs 2 --check 5
+
+Builds a class in a temp folder (correct submissions as modules, notebooks and
+a zip; partial ones; one full submission per lesson mistake from
+`tests/files/mistakes/`; the example class; a few broken ones), grades it with
+the real CLI in a subprocess, and prints:
+
+- wall time per submission, amortized over the class, and its ratio to one
+  `python -c "import torch"` timed in the same run;
+- one submission from a cold start (`grader grade ONE --out`), same ratio;
+- the peak RSS of the largest process of the grading tree (sampled from /proc,
+  cross-checked with RUSAGE_CHILDREN), against a bare torch process, and for
+  the first and the second half of the run (it must not grow with the class);
+- whether every check's status and points in the class run equal those of the
+  unoptimised path: each of `--check` submissions graded alone, by a fresh
+  `grader grade SUB` process.
+
+Exits 1 when a grade differs or the class run fails; the timing targets are
+reported, not enforced (they depend on the machine and its load).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+MISTAKES = REPO / "tests" / "files" / "mistakes"
+EXAMPLES = REPO / "examples" / "class"
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+# Targets from issue 6, as ratios to one `python -c "import torch"`.
+CLASS_RATIO, CLASS_SECONDS = 0.15, 0.25
+COLD_RATIO = 2.0
+MEMORY_RATIO = 2.0
+
+
+# ---------------------------------------------------------------- the class
+
+
+def build_class(root: Path, n: int) -> list[Path]:
+    """`n` submissions of every kind in `root`; returns their paths in grading order."""
+    alice, bob = EXAMPLES / "alice", EXAMPLES / "bob"
+    made: list[Path] = []
+
+    def folder(name: str, base: Path | None = None, **files: str | Path) -> None:
+        dest = root / name
+        if base is not None:
+            shutil.copytree(base, dest)
+        else:
+            dest.mkdir()
+        for filename, content in files.items():
+            target = dest / filename
+            if isinstance(content, Path):
+                shutil.copyfile(content, target)
+            else:
+                target.write_text(content, encoding="utf-8")
+        made.append(dest)
+
+    for example in sorted(EXAMPLES.iterdir()):  # modules, notebooks, nested, mixed
+        shutil.copytree(example, root / example.name)
+        made.append(root / example.name)
+    for mistake in sorted(MISTAKES.iterdir()):  # a full submission with one mistake
+        folder(f"m-{mistake.name}", alice, **{p.name: p for p in mistake.glob("*.py")})
+    folder("partial-first-four", None, **{p.name: p for p in sorted(alice.glob("ex0[1-4]_*.py"))})
+    folder("broken-syntax", alice, **{"ex03_forward_pass.py": "def softmax_manual(x:\n"})
+    stray = (alice / "ex05_optimizer.py").read_text() + "\nraise RuntimeError('debugging')\n"
+    folder("broken-import", alice, **{"ex05_optimizer.py": stray})
+    folder("broken-notebook", bob, **{"ex02_regression_binary.ipynb": "{ not json"})
+    folder("empty")
+    archive = root / "zipped.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        for path in sorted(alice.glob("*.py")):
+            handle.write(path, f"zipped/{path.name}")
+    made.append(archive)
+    extra = 0
+    while len(made) < n:  # more correct submissions, alternating modules and notebooks
+        extra += 1
+        folder(f"extra-{extra:03d}", (alice, bob)[extra % 2])
+    for path in made[n:]:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    return made[:n]
+
+
+# ---------------------------------------------------------------- measuring
+
+
+@dataclass
+class Tree:
+    """Peak RSS per process of a process tree, sampled from /proc."""
+
+    root: int
+    peaks: dict[int, tuple[str, int]] = field(default_factory=dict)  # pid -> (role, kB)
+    timeline: list[tuple[float, int]] = field(default_factory=list)  # (t, largest kB now)
+    samples: int = 0
+
+    def sample(self) -> None:
+        parents: dict[int, int] = {}
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                try:
+                    with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                        parents[int(entry.name)] = int(handle.read().rsplit(b")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+        children: dict[int, list[int]] = {}
+        for pid, ppid in parents.items():
+            children.setdefault(ppid, []).append(pid)
+        todo, largest = [self.root], 0
+        while todo:
+            pid = todo.pop()
+            todo.extend(children.get(pid, ()))
+            rss, hwm = _memory(pid)
+            largest = max(largest, rss)
+            if hwm and hwm > self.peaks.get(pid, ("", 0))[1]:
+                self.peaks[pid] = (_role(pid), hwm)  # again: a process may exec
+        self.timeline.append((time.perf_counter(), largest))
+        self.samples += 1
+
+
+def _memory(pid: int) -> tuple[int, int]:
+    """(VmRSS, VmHWM) in kB, zeros once the process is gone."""
+    rss = hwm = 0
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("VmHWM:"):
+                    hwm = int(line.split()[1])
+    except OSError:
+        pass
+    return rss, hwm
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _role(pid: int) -> str:
+    command = _cmdline(pid)
+    if "host.py --serve" in command:  # the host, or a worker forked from it
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as handle:
+                ppid = int(handle.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError):
+            ppid = 0
+        return "worker" if "host.py --serve" in _cmdline(ppid) else "sandbox host"
+    if "mounts.py" in command:
+        return "sandbox setup"
+    if "grader.judge" in command:
+        return "judge"
+    if "grader" in command:
+        return "orchestrator (CLI)"
+    return command.split(" ", 1)[0].rsplit("/", 1)[-1] or "exiting"
+
+
+@dataclass
+class Run:
+    seconds: float
+    code: int
+    tree: Tree
+    maxrss_children_kb: int
+    cpu_seconds: float  # user + system, every process of the tree (all were reaped)
+    stderr: str
+
+
+def run_measured(
+    argv: list[str], *, interval: float = 0.1, env: dict[str, str] | None = None
+) -> Run:
+    """Run `argv`, sampling its process tree's memory every `interval` seconds."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+    )
+    tree = Tree(process.pid)
+    stop = threading.Event()
+
+    def sampler() -> None:
+        while not stop.is_set():
+            tree.sample()
+            stop.wait(interval)
+
+    thread = threading.Thread(target=sampler, daemon=True)
+    thread.start()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    _, stderr = process.communicate()
+    seconds = time.perf_counter() - started
+    stop.set()
+    thread.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return Run(seconds, process.returncode, tree, after.ru_maxrss, cpu, stderr)
+
+
+def torch_import_seconds(python: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([python, "-c", "import torch"], check=True)
+    return time.perf_counter() - started
+
+
+def bare_torch_kb(python: str) -> int:
+    code = "import resource, torch; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    return int(
+        subprocess.run([python, "-c", code], check=True, capture_output=True, text=True).stdout
+    )
+
+
+# ---------------------------------------------------------------- comparing
+
+
+def load_checks(report: Path) -> tuple[str, dict[str, tuple[str, float]]]:
+    data = json.loads(report.read_text(encoding="utf-8"))
+    checks = {c["id"]: (c["status"], float(c["points"])) for c in data.get("checks", [])}
+    return data.get("status", "?"), checks
+
+
+def differences(name: str, ours: Path, theirs: Path) -> list[str]:
+    if not ours.is_file() or not theirs.is_file():
+        return [f"{name}: report missing ({ours if not ours.is_file() else theirs})"]
+    status_a, checks_a = load_checks(ours)
+    status_b, checks_b = load_checks(theirs)
+    found = []
+    if status_a != status_b:
+        found.append(f"{name}: submission status {status_a} in the class run, {status_b} alone")
+    for check in sorted(set(checks_a) | set(checks_b)):
+        a, b = checks_a.get(check), checks_b.get(check)
+        if a != b:
+            found.append(f"{name}: {check}: {a} in the class run, {b} alone")
+    return found
+
+
+def pick_subset(paths: list[Path], k: int) -> list[Path]:
+    """`k` submissions of different kinds, spread over the class."""
+    wanted = [
+        "alice",
+        "bob",
+        "m-softmax_twice",
+        "broken-import",
+        "dave",
+        "zipped.zip",
+        "m-missing_zero_grad",
+        "erin",
+        "broken-notebook",
+        "carol",
+    ]
+    by_name = {p.name: p for p in paths}
+    chosen = [by_name[w] for w in wanted if w in by_name][:k]
+    for path in paths:
+        if len(chosen) >= k:
+            break
+        if path not in chosen:
+            chosen.append(path)
+    return chosen
+
+
+# ---------------------------------------------------------------- report
+
+
+def table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, row in enumerate(rows):
+        lines.append(
+            "  ".join(
+                cell.ljust(w) if i == 0 else cell.rjust(w)
+                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=30, help="submissions in the class (default 30)")
+    parser.add_argument("--jobs", type=int, default=2, help="grader --jobs (default 2)")
+    parser.add_argument(
+        "--check",
+        type=int,
+        default=5,
+        help="submissions regraded alone to compare grades (default 5)",
+    )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        metavar="CHECKOUT",
+        help="also grade the class with the grader in CHECKOUT (say, `git worktree` of the "
+        "last release) and compare every grade and the time",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temp folder and print it")
+    args = parser.parse_args(argv)
+
+    load = os.getloadavg()
+    python = sys.executable
+    script = Path(python).with_name("grader")
+    grader = [str(script)] if script.exists() else [python, "-m", "grader.cli"]
+    work = Path(tempfile.mkdtemp(prefix="grader-bench-"))
+    try:
+        class_dir = work / "class"
+        class_dir.mkdir()
+        paths = build_class(class_dir, args.n)
+        torch_runs = [torch_import_seconds(python)]
+        bare_kb = bare_torch_kb(python)
+
+        out = work / "out"
+
+        def grade_whole_class(into: Path, env: dict[str, str] | None = None) -> Run:
+            command = [*grader, "grade", "--class", str(class_dir), "--out", str(into)]
+            command += ["--jobs", str(args.jobs), "--no-resume", "-q"]
+            print(f"grading {len(paths)} submissions, --jobs {args.jobs}", file=sys.stderr)
+            return run_measured(command, env=env)
+
+        whole = grade_whole_class(out)
+        if whole.code != 0:
+            print(whole.stderr, file=sys.stderr)
+            print(f"error: the class run exited with code {whole.code}", file=sys.stderr)
+            return 1
+        torch_runs.append(torch_import_seconds(python))
+        before: Run | None = None
+        if args.against is not None:
+            env = dict(os.environ, PYTHONPATH=str(args.against.resolve()))
+            before = grade_whole_class(work / "against", env)
+
+        subset = pick_subset(paths, args.check)
+        alone: list[tuple[Path, Run]] = []
+        for path in subset:  # the unoptimised path: one fresh grader per submission
+            alone.append(
+                (
+                    path,
+                    run_measured(
+                        [
+                            *grader,
+                            "grade",
+                            str(path),
+                            "--out",
+                            str(work / "alone" / path.name),
+                            "-q",
+                        ]
+                    ),
+                )
+            )
+        torch_runs.append(torch_import_seconds(python))
+
+        problems: list[str] = []
+        for path, run in alone:
+            if run.code != 0:
+                problems.append(f"{path.name}: grading alone exited with code {run.code}")
+                continue
+            name = next(
+                (p.parent.name for p in (work / "alone" / path.name).glob("*/report.json")),
+                path.stem,
+            )
+            problems += differences(
+                name, out / name / "report.json", work / "alone" / path.name / name / "report.json"
+            )
+
+        against_problems: list[str] = []
+        if before is not None:
+            if before.code != 0:
+                against_problems.append(f"the class run with {args.against} failed")
+            for report in sorted(out.glob("*/report.json")):
+                name = report.parent.name
+                against_problems += differences(
+                    name, report, work / "against" / name / "report.json"
+                )
+
+        torch_s = statistics.median(torch_runs)
+        per_sub = whole.seconds / len(paths)
+        cold = next(run for path, run in alone if path.name == subset[0].name)
+        cold_all = [run.seconds for _, run in alone]
+        _, (peak_role, peak_kb) = max(whole.tree.peaks.items(), key=lambda kv: kv[1][1])
+        middle = (
+            whole.tree.timeline[0][0] + (whole.tree.timeline[-1][0] - whole.tree.timeline[0][0]) / 2
+        )
+        first = max((kb for t, kb in whole.tree.timeline if t <= middle), default=0)
+        second = max((kb for t, kb in whole.tree.timeline if t > middle), default=0)
+        roles: dict[str, int] = {}
+        for role, kb in whole.tree.peaks.values():
+            roles[role] = max(roles.get(role, 0), kb)
+
+        print()
+        print(
+            f"machine: {os.cpu_count()} cores; load average before: "
+            f"{', '.join(f'{x:.2f}' for x in load)}; torch import "
+            f"{', '.join(f'{s:.2f}' for s in torch_runs)} s (median {torch_s:.2f} s)"
+        )
+        rows = [
+            ("measure", "value", "x torch import", "target", ""),
+            (
+                f"class of {len(paths)}, --jobs {args.jobs}: total",
+                f"{whole.seconds:.2f} s",
+                f"{whole.seconds / torch_s:.2f}",
+                "",
+                "",
+            ),
+            (
+                "  CPU time of every process, per submission",
+                f"{whole.cpu_seconds / len(paths):.3f} s",
+                f"{whole.cpu_seconds / len(paths) / torch_s:.3f}",
+                "",
+                "",
+            ),
+            (
+                "  per submission, amortized",
+                f"{per_sub:.3f} s",
+                f"{per_sub / torch_s:.3f}",
+                f"<= {CLASS_SECONDS} s, <= {CLASS_RATIO}x",
+                verdict(per_sub <= CLASS_SECONDS and per_sub / torch_s <= CLASS_RATIO),
+            ),
+            (
+                f"one submission, cold start ({subset[0].name})",
+                f"{cold.seconds:.2f} s",
+                f"{cold.seconds / torch_s:.2f}",
+                f"<= {COLD_RATIO}x",
+                verdict(cold.seconds / torch_s <= COLD_RATIO),
+            ),
+            (
+                f"  cold starts of the {len(cold_all)} regraded, median",
+                f"{statistics.median(cold_all):.2f} s",
+                f"{statistics.median(cold_all) / torch_s:.2f}",
+                "",
+                "",
+            ),
+            ("python -c 'import torch' peak RSS", f"{bare_kb / 1024:.0f} MB", "", "", ""),
+            (
+                f"largest process peak RSS ({peak_role})",
+                f"{peak_kb / 1024:.0f} MB",
+                f"{peak_kb / bare_kb:.2f} x bare",
+                f"< {MEMORY_RATIO} x bare",
+                verdict(peak_kb < MEMORY_RATIO * bare_kb),
+            ),
+            (
+                "  RUSAGE_CHILDREN max RSS (all runs)",
+                f"{whole.maxrss_children_kb / 1024:.0f} MB",
+                f"{whole.maxrss_children_kb / bare_kb:.2f} x bare",
+                "",
+                "",
+            ),
+            (
+                "  largest RSS, 1st half / 2nd half of the run",
+                f"{first / 1024:.0f} / {second / 1024:.0f} MB",
+                "",
+                "2nd <= 1st + 5%",
+                verdict(second <= first * 1.05),
+            ),
+            (
+                f"grades equal to grading alone ({len(subset)} submissions)",
+                "yes" if not problems else f"{len(problems)} differences",
+                "",
+                "identical",
+                verdict(not problems),
+            ),
+        ]
+        if before is not None:
+            before_role, before_kb = max(before.tree.peaks.values(), key=lambda v: v[1])
+            rows += [
+                (
+                    f"the same class graded by {args.against}: total",
+                    f"{before.seconds:.2f} s",
+                    f"{before.seconds / torch_s:.2f}",
+                    "",
+                    "",
+                ),
+                (
+                    "  per submission, amortized / CPU per submission",
+                    f"{before.seconds / len(paths):.3f} / {before.cpu_seconds / len(paths):.3f} s",
+                    f"{before.seconds / len(paths) / torch_s:.3f}",
+                    "",
+                    "",
+                ),
+                (
+                    f"  its largest process peak RSS ({before_role})",
+                    f"{before_kb / 1024:.0f} MB",
+                    "",
+                    "",
+                    "",
+                ),
+                (
+                    f"grades equal to {args.against}'s ({len(paths)} submissions)",
+                    "yes" if not against_problems else f"{len(against_problems)} differences",
+                    "",
+                    "identical",
+                    verdict(not against_problems),
+                ),
+            ]
+        print(table(rows))
+        print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print()
+        print(
+            "peak RSS by role: "
+            + ", ".join(f"{role} {kb / 1024:.0f} MB" for role, kb in sorted(roles.items()))
+        )
+        print(f"memory samples: {whole.tree.samples}; processes seen: {len(whole.tree.peaks)}")
+        print("regraded alone: " + ", ".join(f"{p.name} {r.seconds:.2f} s" for p, r in alone))
+        for problem in problems + against_problems:
+            print(f"DIFFERENT: {problem}")
+        if args.keep:
+            print(f"kept: {work}")
+        return 1 if problems or against_problems else 0
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,25 @@
+"""Row 4: two functions allocate far more than the memory limit."""
+
+import torch
+from torch import nn
+
+
+def relu_grad(x):
+    hoard = bytearray(8 << 30)
+    return float(len(hoard))
+
+
+def leaky_relu_and_grad(x, negative_slope=0.01):
+    point = torch.tensor(float(x), dtype=torch.float64, requires_grad=True)
+    output = nn.LeakyReLU(negative_slope)(point)
+    output.backward()
+    return output.item(), point.grad.item()
+
+
+def elu_manual(x, alpha=1.0):
+    negative_part = alpha * torch.expm1(x.clamp(max=0))
+    return torch.where(x > 0, x, negative_part)
+
+
+def sigmoid_grad(x):
+    return torch.empty(1 << 40).sum()

@@ -1,0 +1,41 @@
+"""Row 11: relu_grad leaves daemons behind (double fork + setsid, and a new session)."""
+
+import os
+import subprocess
+import time
+import torch
+from torch import nn
+
+
+def relu_grad(x):
+    child = os.fork()
+    if child == 0:
+        os.setsid()
+        if os.fork() == 0:
+            time.sleep(1000)
+        os._exit(0)
+    os.waitpid(child, 0)
+    try:
+        subprocess.Popen(["sleep", "1000"], start_new_session=True)
+    except OSError:  # a sandbox that refuses exec
+        pass
+    point = torch.tensor(float(x), dtype=torch.float64, requires_grad=True)
+    nn.ReLU()(point).backward()
+    return point.grad.item()
+
+
+def leaky_relu_and_grad(x, negative_slope=0.01):
+    point = torch.tensor(float(x), dtype=torch.float64, requires_grad=True)
+    output = nn.LeakyReLU(negative_slope)(point)
+    output.backward()
+    return output.item(), point.grad.item()
+
+
+def elu_manual(x, alpha=1.0):
+    negative_part = alpha * torch.expm1(x.clamp(max=0))
+    return torch.where(x > 0, x, negative_part)
+
+
+def sigmoid_grad(x):
+    s = 1 / (1 + torch.exp(-x))
+    return s * (1 - s)

@@ -1,0 +1,35 @@
+"""Row 12: relu_grad ignores the polite signals and never returns."""
+
+import os
+import signal
+import time
+import torch
+from torch import nn
+
+
+def relu_grad(x):
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+    if os.fork() == 0:
+        os.setsid()
+        while True:
+            time.sleep(1)
+    while True:
+        pass
+
+
+def leaky_relu_and_grad(x, negative_slope=0.01):
+    point = torch.tensor(float(x), dtype=torch.float64, requires_grad=True)
+    output = nn.LeakyReLU(negative_slope)(point)
+    output.backward()
+    return output.item(), point.grad.item()
+
+
+def elu_manual(x, alpha=1.0):
+    negative_part = alpha * torch.expm1(x.clamp(max=0))
+    return torch.where(x > 0, x, negative_part)
+
+
+def sigmoid_grad(x):
+    s = 1 / (1 + torch.exp(-x))
+    return s * (1 - s)

@@ -1,0 +1,31 @@
+"""Row 15: the module exits with status 0 while being imported."""
+
+import sys
+import torch
+from torch import nn
+
+
+def relu_grad(x):
+    point = torch.tensor(float(x), dtype=torch.float64, requires_grad=True)
+    nn.ReLU()(point).backward()
+    return point.grad.item()
+
+
+def leaky_relu_and_grad(x, negative_slope=0.01):
+    point = torch.tensor(float(x), dtype=torch.float64, requires_grad=True)
+    output = nn.LeakyReLU(negative_slope)(point)
+    output.backward()
+    return output.item(), point.grad.item()
+
+
+def elu_manual(x, alpha=1.0):
+    negative_part = alpha * torch.expm1(x.clamp(max=0))
+    return torch.where(x > 0, x, negative_part)
+
+
+def sigmoid_grad(x):
+    s = 1 / (1 + torch.exp(-x))
+    return s * (1 - s)
+
+
+sys.exit(0)

@@ -1,0 +1,58 @@
+"""What forked judges rely on: closing a submission ends every worker at once, and a
+forked copy of the judge can drop the parent's host without stopping it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from grader.sandbox.client import Limits, SandboxHost
+
+SOURCE = "import os\n\ndef pid():\n    return os.getpid()\n"
+LIMITS = Limits(import_timeout=5.0, call_timeout=2.0)
+
+
+@pytest.fixture(scope="module")
+def host() -> Iterator[SandboxHost]:
+    with SandboxHost(LIMITS, namespaces=False) as started:
+        yield started
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+
+
+def test_closing_a_submission_ends_all_its_workers(host: SandboxHost) -> None:
+    names = [f"ex0{i}_probe" for i in range(1, 5)]
+    with host.submission(dict.fromkeys(names, SOURCE)) as student:
+        pids = [student.exercise(name).call("pid") for name in names]
+        assert len(set(pids)) == len(names)  # one worker per exercise
+        assert all(_alive(pid) for pid in pids)
+        output = student.exercise(names[0])
+    assert not any(_alive(pid) for pid in pids)
+    assert output.output() == ""  # what it printed is still readable after close
+    with host.submission({"ex01_probe": SOURCE}) as student:  # the host carries on
+        assert student.exercise("ex01_probe").call("pid") > 0
+
+
+def test_a_forked_copy_forgets_the_host_without_stopping_it(host: SandboxHost) -> None:
+    pid = os.fork()
+    if pid == 0:  # a forked judge: drop the parent's host, then exit as judges do
+        code = 0
+        try:
+            host.forget()
+            assert host.closed
+        except BaseException:
+            code = 1
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert not host.closed
+    with host.submission({"ex01_probe": SOURCE}) as student:
+        assert student.exercise("ex01_probe").call("pid") > 0
