@@ -14,7 +14,7 @@ import pytest
 from grader.assignment import course_root
 
 ROOT = course_root()
-TEMPLATE = ROOT / "deploy" / "github" / "grade-submission.yml"
+TEMPLATE = ROOT / ".github" / "workflows" / "grade-submission.yml.template"
 CI = ROOT / ".github" / "workflows" / "ci.yml"
 
 
@@ -47,11 +47,12 @@ def template() -> str:
 
 
 def test_template_cannot_run_on_this_repository() -> None:
-    # GitHub runs only .github/workflows/*.yml; the template lives elsewhere and no
-    # workflow of this repository grades submissions
-    assert not TEMPLATE.is_relative_to(ROOT / ".github")
+    # GitHub runs only .github/workflows/*.yml and *.yaml; the template keeps a
+    # .template suffix there, and no workflow that runs here grades submissions
+    assert TEMPLATE.suffix == ".template"
     for workflow in (ROOT / ".github" / "workflows").iterdir():
-        assert "ci-grade" not in workflow.read_text(encoding="utf-8"), workflow
+        if workflow.suffix in {".yml", ".yaml"}:
+            assert "ci-grade" not in workflow.read_text(encoding="utf-8"), workflow
 
 
 def test_template_runs_on_push_never_on_pull_request_target(template: str) -> None:
