@@ -34,11 +34,13 @@ __all__ = [
     "expect_pair",
     "expect_seeded_state",
     "expect_state",
+    "expect_trained_state",
     "expect_unchanged",
     "finite_or_unstable",
     "lesson_constant",
     "reference_state",
     "rows_sum_to_one",
+    "same_trained_state",
 ]
 
 # Forbidden shortcuts per "by hand" function, spelled as on the assignment sheet.
@@ -222,6 +224,23 @@ def expect_state(got: dict[str, Any], expected: dict[str, torch.Tensor], *, call
         raise CheckFailed(f"{call} has parameters {sorted(got)} but expected {sorted(expected)}")
     for name, value in expected.items():
         expect_tensor(got[name], value, what=f"the {name} of {call}", atol=0, rtol=0)
+
+
+def same_trained_state(got: Any, expected: dict[str, torch.Tensor]) -> bool:
+    """Whether ``got`` holds the parameters of ``expected``, within training's float noise."""
+    return (
+        isinstance(got, dict)
+        and set(got) == set(expected)
+        and all(close(got[k], v, rtol=1e-4, atol=1e-6) for k, v in expected.items())
+    )
+
+
+def expect_trained_state(got: Any, expected: dict[str, torch.Tensor], *, when: str) -> None:
+    """Parameters after training equal ``expected`` within training's float noise."""
+    if not isinstance(got, dict) or set(got) != set(expected):
+        raise CheckFailed(f"the model's parameters {when} are not the ones it started with")
+    for key, value in expected.items():
+        expect_tensor(got[key], value, what=f"parameter {key} {when}", rtol=1e-4, atol=1e-6)
 
 
 @memo

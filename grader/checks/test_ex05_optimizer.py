@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import torch
 
-from grader.checks import close
+from grader.checks import expect_trained_state, same_trained_state
 from grader.checks._cache import memo
 from grader.checks._inputs import generator, seed_for, seeded
 from grader.compare import CheckFailed, expect_scalar, expect_tensor
@@ -150,21 +150,6 @@ def _probe_case(student: Any, case: dict[str, Any], steps: int) -> dict[str, Any
     )
 
 
-def _same_state(got: Any, expected: State) -> bool:
-    return (
-        isinstance(got, dict)
-        and set(got) == set(expected)
-        and all(close(got[k], v, rtol=1e-4, atol=1e-6) for k, v in expected.items())
-    )
-
-
-def _expect_state(got: Any, expected: State, *, when: str) -> None:
-    if not isinstance(got, dict) or set(got) != set(expected):
-        raise CheckFailed(f"the model's parameters {when} are not the ones it started with")
-    for key, value in expected.items():
-        expect_tensor(got[key], value, what=f"parameter {key} {when}", rtol=1e-4, atol=1e-6)
-
-
 class TestTrainStep:
     """Checks of `train_step`."""
 
@@ -192,13 +177,13 @@ class TestTrainStep:
             report = _probe(student, name, steps=1)
             _, state, _ = _expected(ref(EXERCISE), name, 1)[0]
             got = report["states"][0]
-            if _same_state(got, _case(name)["model"]["state"]):
+            if same_trained_state(got, _case(name)["model"]["state"]):
                 raise CheckFailed(
                     f"train_step left the parameters unchanged ({name} model, "
                     f"{_case(name)['criterion']} loss): call optimizer.step() after backward()",
                     mistake="no_optimizer_step",
                 )
-            _expect_state(got, state, when=f"one train_step ({name} model)")
+            expect_trained_state(got, state, when=f"one train_step ({name} model)")
 
     @pytest.mark.grade(exercise=EXERCISE, function="train_step", points=2)
     def test_repeated_steps_do_not_accumulate_gradients(self, student: Any, ref: Any) -> None:
@@ -208,14 +193,15 @@ class TestTrainStep:
         stale = _without_zero_grad("regression", steps)
         for i in range(steps):
             got = report["states"][i]
-            if i > 0 and not _same_state(got, expected[i][1]) and _same_state(got, stale[i][1]):
+            moved_as_if_stale = same_trained_state(got, stale[i][1])
+            if i > 0 and not same_trained_state(got, expected[i][1]) and moved_as_if_stale:
                 raise CheckFailed(
                     f"after {i + 1} calls of train_step on one model the parameters moved as if "
                     "the gradients of the earlier calls were still there: call "
                     "optimizer.zero_grad() before loss.backward()",
                     mistake="missing_zero_grad",
                 )
-            _expect_state(got, expected[i][1], when=f"train_step call {i + 1} of {steps}")
+            expect_trained_state(got, expected[i][1], when=f"train_step call {i + 1} of {steps}")
 
 
 class TestFlipPrediction:

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from grader.checks import close
+from grader.checks import expect_trained_state, same_trained_state
 from grader.checks._cache import memo
 from grader.checks._inputs import generator, seed_for, seeded
 from grader.compare import CheckFailed, expect_equal, expect_scalar, expect_tensor
@@ -143,21 +143,6 @@ def _close(got: list[float], expected: list[float]) -> bool:
     return all(abs(g - e) <= 1e-6 + 1e-4 * abs(e) for g, e in zip(got, expected, strict=True))
 
 
-def _same_state(got: Any, expected: State) -> bool:
-    return (
-        isinstance(got, dict)
-        and set(got) == set(expected)
-        and all(close(got[k], v, rtol=1e-4, atol=1e-6) for k, v in expected.items())
-    )
-
-
-def _expect_state(got: Any, expected: State, *, when: str) -> None:
-    if not isinstance(got, dict) or set(got) != set(expected):
-        raise CheckFailed(f"the model's parameters {when} are not the ones it started with")
-    for key, value in expected.items():
-        expect_tensor(got[key], value, what=f"parameter {key} {when}", rtol=1e-4, atol=1e-6)
-
-
 # ---------------------------------------------------------------- build_salary_model
 
 
@@ -180,7 +165,9 @@ class TestBuildSalaryModel:
             expected = _reference_model(ref(EXERCISE), seed)
             if not got["is_module"] or got["layers"] != expected["layers"]:
                 raise CheckFailed("build_salary_model must build Linear(4, 2) then Linear(2, 1)")
-            _expect_state(got["state"], expected["state"], when=f"of build_salary_model({seed})")
+            expect_trained_state(
+                got["state"], expected["state"], when=f"of build_salary_model({seed})"
+            )
 
 
 @memo
@@ -223,14 +210,14 @@ class TestTrain:
         expected_losses, expected_state = _expected_train(ref(EXERCISE), "training")
         _, stale_state = _variant_train("training", False, True)
         got = report["state"]
-        if not _same_state(got, expected_state) and _same_state(got, stale_state):
+        if not same_trained_state(got, expected_state) and same_trained_state(got, stale_state):
             raise CheckFailed(
                 "after train the parameters are those of a loop that never clears the gradients: "
                 "each batch's gradients were added to the earlier ones. Call optimizer.zero_grad() "
                 "before loss.backward() in every batch",
                 mistake="missing_zero_grad",
             )
-        _expect_state(got, expected_state, when="after 3 epochs of train")
+        expect_trained_state(got, expected_state, when="after 3 epochs of train")
         for epoch, (value, exp) in enumerate(
             zip(report["losses"], expected_losses, strict=True), 1
         ):
@@ -310,7 +297,7 @@ class TestEvaluate:
     def test_leaves_parameters_unchanged(self, student: Any) -> None:
         run = _run("uneven")
         report = _probe_evaluate(student, "uneven")
-        if not _same_state(report["state"], run["model"]["state"]):
+        if not same_trained_state(report["state"], run["model"]["state"]):
             raise CheckFailed(
                 "evaluate changed the model's parameters; evaluation must only measure the loss "
                 "(no backward, no optimizer step)",
