@@ -18,6 +18,7 @@ from grader.sandbox.probes_training import (
     build_criterion,
     build_model,
     describe_model,
+    error_text,
     observe,
     state_of,
     student_function,
@@ -38,15 +39,6 @@ def _snapshot(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _snapshot(item) for key, item in value.items()}
     return value
-
-
-def _error_text(error: BaseException) -> str:
-    """``Type: message``, defended against a hostile ``__str__``."""
-    try:
-        text = str(error)
-    except Exception:
-        text = "<message could not be shown>"
-    return f"{type_name(error)}: {text[:300]}"
 
 
 def probe_call(
@@ -88,7 +80,7 @@ def probe_build_net(
             with torch.no_grad():
                 report["out"] = _snapshot(net(x))
         except Exception as error:
-            report["out_error"] = _error_text(error)
+            report["out_error"] = error_text(error)
     return report
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "build_model",
     "build_optimizer",
     "describe_model",
+    "error_text",
     "grads_of",
     "make_loader",
     "observe",
@@ -452,14 +453,14 @@ def probe_build_four_layer_net(
             with torch.no_grad():
                 output = model(x)
         except Exception as error:
-            report["output_error"] = _error_text(error)
+            report["output_error"] = error_text(error)
         else:
             report["output"] = observe(output)
             report["output_type"] = type_name(output)
     return report
 
 
-def _error_text(error: BaseException) -> str:
+def error_text(error: BaseException) -> str:
     """`Type: message`, shielded from a hostile `__str__`."""
     try:
         text = str(error)
