@@ -237,6 +237,17 @@ class HostCommand:
     planned: tuple[str, ...]
 
 
+def _host_needs(repo: str, python: str) -> set[str]:
+    """Folders the host must still see when scratch hides where they live.
+
+    The interpreter's own tree counts twice over: ``sys.prefix`` names the venv
+    only when ``site`` ran (``python -S`` leaves it at the base install), so
+    the venv is also taken from the path of the interpreter that starts the host.
+    """
+    venv = os.path.dirname(os.path.dirname(os.path.abspath(python)))
+    return {repo, venv, sys.prefix, sys.exec_prefix, sys.base_prefix}
+
+
 def build_command(
     *,
     control_fd: int,
@@ -287,7 +298,7 @@ def build_command(
         "host": host,
         "serve": serve,
         # What the host needs to run; kept visible if it lives where scratch goes (/tmp).
-        "keep": sorted({repo, sys.prefix, sys.exec_prefix, sys.base_prefix}),
+        "keep": sorted(_host_needs(repo, python)),
     }
     unshare = shutil.which("unshare", path=ENV_ALLOWLIST["PATH"]) or "unshare"
     argv = [

@@ -89,3 +89,9 @@ def test_the_host_command_asks_to_keep_the_checkout_and_the_interpreter() -> Non
     setup = json.loads(command.argv[-1])
     assert sys.prefix in setup["keep"]
     assert str(Path(launcher.__file__).resolve().parents[2]) in setup["keep"]
+
+
+def test_the_interpreter_tree_is_kept_even_when_site_did_not_run() -> None:
+    # `python -S` leaves sys.prefix at the base install, not the venv.
+    needs = launcher._host_needs("/tmp/ci/repo", "/tmp/ci/repo/.venv/bin/python")
+    assert "/tmp/ci/repo/.venv" in needs and "/tmp/ci/repo" in needs
