@@ -46,7 +46,9 @@ __all__ = ["describe", "handle", "load_module", "reset_globals", "serve"]
 _set_default_dtype = torch.set_default_dtype
 _set_default_device = torch.set_default_device
 _set_grad_enabled = torch.set_grad_enabled
-_use_deterministic = torch.use_deterministic_algorithms
+# torch.use_deterministic_algorithms also sets an inductor option, importing
+# torch._inductor and torch._dynamo (0.9 s) for a compiler no worker runs.
+_use_deterministic = torch._C._set_deterministic_algorithms
 _set_num_threads = torch.set_num_threads
 _set_flush_denormal = torch.set_flush_denormal
 _set_detect_anomaly = torch.autograd.set_detect_anomaly
@@ -77,7 +79,7 @@ def reset_globals(seed: int) -> None:
     _set_default_device(None)
     _set_grad_enabled(True)
     _set_detect_anomaly(False)
-    _use_deterministic(False)
+    _use_deterministic(False, warn_only=False)
     _set_num_threads(1)
     _set_flush_denormal(False)
     _np_seterr(divide="warn", over="warn", under="ignore", invalid="warn")
