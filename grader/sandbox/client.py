@@ -328,7 +328,14 @@ class _State:
 
 
 class SubmissionSandbox:
-    """One submission's exercises, each imported lazily in its own worker."""
+    """One submission's exercises, imported lazily into one shared worker.
+
+    The worker starts with the first call; each exercise's module is loaded
+    into it on that exercise's first call. Any fault that ends the worker
+    (timeout, crash, exit, bad reply) is charged to the exercise whose request
+    was running; the next call of any exercise starts a fresh worker and loads
+    its module again.
+    """
 
     def __init__(
         self,
@@ -353,10 +360,13 @@ class SubmissionSandbox:
             path.write_text(text, encoding="utf-8")
             path.chmod(0o644)
         self._handles: dict[str, ExerciseHandle] = {}
+        self._live: _Live | None = None
+        self._loaded: set[str] = set()  # modules imported into the live worker
+        self._speaker: ExerciseHandle | None = None  # whose request the worker ran last
         self._closed = False
 
     def exercise(self, name: str) -> ExerciseHandle:
-        """The handle for exercise `name`; its worker starts on first use."""
+        """The handle for exercise `name`; its module is loaded on first use."""
         if self._closed:
             raise SandboxError("this submission's sandbox is closed")
         handle = self._handles.get(name)
@@ -380,12 +390,6 @@ class SubmissionSandbox:
         """How to word a line of exercise `name` for the student (None: "<file>, line N")."""
         return self._locate.get(name)
 
-    def stop_others(self, keep: ExerciseHandle) -> None:
-        """End every worker of this submission but `keep`'s (internal)."""
-        for handle in self._handles.values():
-            if handle is not keep:
-                handle.stop()
-
     @property
     def session(self) -> str:
         """The random name of this submission's inbox folder and worker group."""
@@ -396,14 +400,72 @@ class SubmissionSandbox:
         """Whether `close()` was called."""
         return self._closed
 
+    # ---------------------------------------------------------------- the worker (internal)
+
+    def worker_for(self, handle: ExerciseHandle) -> tuple[_Live, bool]:
+        """The live worker, started if need be, and whether `handle`'s module is in it."""
+        if self._closed:
+            raise SandboxError("this submission's sandbox is closed")
+        speaker = self._speaker
+        if self._live is not None and speaker is not None and speaker is not handle:
+            speaker._drain(self._live.out_fd)  # what was printed since its request is its own
+        self._speaker = handle
+        if self._live is None:
+            self._live = self._spawn()
+            self._loaded = set()
+        return self._live, handle.name in self._loaded
+
+    def mark_loaded(self, name: str) -> None:
+        self._loaded.add(name)
+
+    def end_worker(self, wait: float, listener: ExerciseHandle) -> dict[str, Any]:
+        """Have the host end the worker; how it ended. Its last output goes to `listener`."""
+        live, self._live = self._live, None
+        self._loaded = set()
+        if live is None:
+            return {"code": None, "signal": None}
+        try:
+            return self._host.control({"op": "stop", "pid": live.pid, "wait": wait})
+        finally:
+            listener._drain(live.out_fd)
+            live.sock.close()
+            os.close(live.out_fd)
+
+    def _spawn(self) -> _Live:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(read_fd, False)
+        limits = dict(asdict(self._host.limits), frame_bytes=self._host.limits.frame_bytes())
+        message = {"op": "spawn", "session": self._session, "limits": limits}
+        try:
+            try:
+                reply = self._host.control(message, fds=[theirs.fileno(), write_fd])
+            except _NoTasks:
+                # The task limit is full: leftovers of a fork bomb, most likely. The
+                # host has killed its strays; they take a moment to be reaped.
+                time.sleep(0.1)
+                reply = self._host.control(message, fds=[theirs.fileno(), write_fd])
+        except BaseException:
+            ours.close()
+            os.close(read_fd)
+            raise
+        finally:
+            theirs.close()
+            os.close(write_fd)
+        return _Live(int(reply["pid"]), ours, read_fd)
+
     def close(self) -> None:
         """Kill every process of this submission and delete its files."""
         if self._closed:
             return
         self._closed = True
         try:
-            for handle in self._handles.values():
-                handle.release()  # our ends only: the sweep ends the workers, all at once
+            live, self._live = self._live, None
+            if live is not None:  # our ends only: the sweep ends the worker and all it started
+                if self._speaker is not None:
+                    self._speaker._drain(live.out_fd)
+                live.sock.close()
+                os.close(live.out_fd)
             if not self._host.closed:
                 self._host.control({"op": "sweep", "session": self._session})
         finally:
@@ -424,7 +486,7 @@ class _Live:
 
 
 class ExerciseHandle:
-    """Calls into one exercise's worker; restarts it after a failure."""
+    """Calls into one exercise's module in the submission's worker."""
 
     def __init__(
         self, host: SandboxHost, owner: SubmissionSandbox, name: str, *, present: bool
@@ -439,8 +501,7 @@ class ExerciseHandle:
         if not present:
             self._failure = ImportFailed(f"{self._display} was not found in your submission",
                                          kind="missing")  # fmt: skip
-        self._live: _Live | None = None
-        self._starts = 0
+        self._faults = 0  # workers ended while running this exercise's requests
         self._out = bytearray()
         self._dropped = 0
 
@@ -465,26 +526,18 @@ class ExerciseHandle:
 
     def output(self) -> str:
         """What the student's code printed so far (stdout and stderr, capped)."""
-        if self._live is not None:
-            self._drain(self._live.out_fd)
+        live = self._owner._live
+        if live is not None and self._owner._speaker is self:
+            self._drain(live.out_fd)
         text = self._out.decode("utf-8", errors="replace")
         if self._dropped:
             text += f"\n[... {self._dropped} more bytes of output dropped]"
         return text
 
     def stop(self) -> None:
-        """End the worker, if one is running (the exercise can start a new one)."""
-        if self._live is not None:
-            self._end(wait=0.0)
-
-    def release(self) -> None:
-        """Close our ends of the worker, keeping its output; the host still has to
-        end it (the session's sweep does, for every worker at once)."""
-        live, self._live = self._live, None
-        if live is not None:
-            self._drain(live.out_fd)
-            live.sock.close()
-            os.close(live.out_fd)
+        """End the submission's worker, if one is running (the next call starts another)."""
+        if self._owner._live is not None:
+            self._owner.end_worker(0.0, self)
 
     # ---------------------------------------------------------------- internals
 
@@ -501,54 +554,32 @@ class ExerciseHandle:
             self._dropped += max(0, len(chunk) - max(room, 0))
 
     def _end(self, wait: float) -> dict[str, Any]:
-        live, self._live = self._live, None
-        assert live is not None
-        try:
-            status = self._host.control({"op": "stop", "pid": live.pid, "wait": wait})
-        finally:
-            self._drain(live.out_fd)
-            live.sock.close()
-            os.close(live.out_fd)
-        return status
+        """End the worker after a fault in this exercise's request; counts toward its limit."""
+        self._faults += 1
+        return self._owner.end_worker(wait, self)
 
     def _start(self) -> _Live:
+        from grader.sandbox import protocol
+
         if self._failure is not None:
             raise self._failure
-        if self._live is not None:
-            return self._live
-        if self._starts > self._limits.restarts:
+        if self._faults > self._limits.restarts:
             raise WorkerUnstable(
                 f"worker unstable: restarted {self._limits.restarts} times after failures "
                 f"in {self._display}; its remaining checks are not run"
             )
-        self._starts += 1
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        read_fd, write_fd = os.pipe()
-        os.set_blocking(read_fd, False)
-        limits = dict(asdict(self._limits), frame_bytes=self._limits.frame_bytes())
-        message = {"op": "spawn", "session": self._owner.session, "name": self.name,
-                   "path": f"{self._owner.session}/{self.name}.py", "limits": limits}  # fmt: skip
+        live, loaded = self._owner.worker_for(self)
+        if loaded:
+            return live
         try:
-            try:
-                reply = self._host.control(message, fds=[theirs.fileno(), write_fd])
-            except _NoTasks:
-                # The task limit is full of this submission's other workers and what
-                # they started (a fork bomb's children share its worker's group, which
-                # the host spares): end those workers, each restarts on its next use,
-                # so one exercise's processes never cost another exercise (G4).
-                self._owner.stop_others(self)
-                reply = self._host.control(message, fds=[theirs.fileno(), write_fd])
-        except BaseException:
-            ours.close()
-            os.close(read_fd)
-            raise
-        finally:
-            theirs.close()
-            os.close(write_fd)
-        self._live = live = _Live(int(reply["pid"]), ours, read_fd)
+            protocol.send_frame(live.sock, {"op": "load", "module": self.name})
+        except OSError:
+            self._failure = _import_death(self._end(wait=1.0), self._display, self._limits)
+            raise self._failure from None
         self._failure = self._await_ready(live)
         if self._failure is not None:
             raise self._failure
+        self._owner.mark_loaded(self.name)
         return live
 
     def _await_ready(self, live: _Live) -> ImportFailed | None:
@@ -582,7 +613,8 @@ class ExerciseHandle:
             return ImportFailed(f"the worker sent a malformed reply {where}", kind="crashed")
         if header.get("ready") is True:
             return None
-        self._end(wait=1.0)
+        if header.get("kind") == "memory":  # its heap is suspect: the others get a fresh one
+            self._owner.end_worker(0.0, self)
         return import_fault(header, self._display, self._locate)
 
     def _request(
@@ -606,7 +638,7 @@ class ExerciseHandle:
         live = self._start()
         limit = self._limits.call_timeout if timeout is None else timeout
         rid = secrets.token_hex(8)
-        request = {"id": rid, "op": op, "name": name, "seed": seed,
+        request = {"id": rid, "op": op, "module": self.name, "name": name, "seed": seed,
                    "args": packed.tree[0], "kwargs": packed.tree[1]}  # fmt: skip
         deadline = time.monotonic() + limit
         try:

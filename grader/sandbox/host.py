@@ -1,4 +1,4 @@
-"""The sandbox host: a zygote on the untrusted side that forks one worker per exercise.
+"""The sandbox host: a zygote on the untrusted side that forks one worker per submission.
 
 Started by the judge as `python -I <repo>/grader/sandbox/host.py --serve CONFIG`
 (behind `mounts.py` when namespaces are available). It imports torch, numpy,
@@ -8,7 +8,7 @@ confines itself (`confine.py`: Landlock, seccomp, no capabilities; every
 worker inherits it), and then serves the judge over the inherited control
 socket (SOCK_SEQPACKET, one JSON object per packet):
 
-    {"op": "spawn", "session": s, "name": ex, "path": "s/ex.py", "limits": {..}}
+    {"op": "spawn", "session": s, "limits": {..}}
         + fds [worker socket, output pipe]   -> {"ok": true, "pid": p}
     {"op": "stop", "pid": p, "wait": seconds} -> {"ok": true, "code": c, "signal": n}
     {"op": "sweep", "session": s}             -> {"ok": true, "killed": k}
@@ -144,12 +144,12 @@ class _Host:
         return {"ok": True, "left": len(strays)}
 
     def spawn(self, msg: dict[str, Any], fds: list[int]) -> dict[str, Any]:
-        """Fork a worker for one exercise; it inherits the two descriptors sent."""
-        rel = str(msg.get("path"))
+        """Fork a worker for one submission; it inherits the two descriptors sent."""
+        rel = str(msg.get("session"))
         if len(fds) != 2 or rel.startswith("/") or ".." in Path(rel).parts:
             for fd in fds:
                 os.close(fd)
-            return {"ok": False, "error": "spawn needs two descriptors and a relative path"}
+            return {"ok": False, "error": "spawn needs two descriptors and a session folder"}
         data_fd, out_fd = fds
         scratch = tempfile.mkdtemp(prefix="w-", dir=self.scratch_root)
         for stream in (sys.stdout, sys.stderr):
@@ -163,8 +163,7 @@ class _Host:
             return {"ok": False, "error": f"cannot fork a worker: {exc}",
                     "no_tasks": isinstance(exc, BlockingIOError)}  # fmt: skip
         if pid == 0:
-            _child(data_fd, out_fd, str(msg["name"]), os.path.join(self.inbox, rel),
-                   msg["limits"], scratch)  # fmt: skip
+            _child(data_fd, out_fd, os.path.join(self.inbox, rel), msg["limits"], scratch)
         os.close(data_fd)
         os.close(out_fd)
         self.workers[pid] = _Worker(session=str(msg["session"]), scratch=scratch)
@@ -259,7 +258,7 @@ def _killpg(pgid: int, sig: int) -> None:
 
 
 def _child(
-    data_fd: int, out_fd: int, name: str, path: str, limits: dict[str, Any], scratch: str
+    data_fd: int, out_fd: int, folder: str, limits: dict[str, Any], scratch: str
 ) -> NoReturn:
     """The forked worker: shed the host's state, set limits, then serve."""
     try:
@@ -283,7 +282,7 @@ def _child(
 
         sock = socket.socket(fileno=3)
         caps = codec.Caps(max_bytes=int(limits["value_bytes"]))
-        worker.serve(sock, name=name, path=path, caps=caps, max_frame=int(limits["frame_bytes"]),
+        worker.serve(sock, folder=folder, caps=caps, max_frame=int(limits["frame_bytes"]),
                      hint_after=0.5 * float(limits["import_timeout"]))  # fmt: skip
     except BaseException:
         os._exit(70)

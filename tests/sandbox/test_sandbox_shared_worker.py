@@ -1,0 +1,115 @@
+"""One worker per submission: exercises share it, yet each is judged as if alone.
+
+A fault ends the worker and is charged to the exercise whose request was
+running; the other exercises are loaded into a fresh worker and carry on.
+Every module is imported with the globals of a fresh worker and cannot reach
+another exercise's module by name, whatever was loaded before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from grader.sandbox.client import Limits, SandboxHost
+from grader.sandbox.errors import ImportFailed, WorkerCrashed, WorkerUnstable
+
+LIMITS = Limits(import_timeout=5.0, call_timeout=2.0, restarts=1)
+
+PLAIN = """
+import os
+import torch
+
+AT_IMPORT = torch.rand(3)  # depends on the generator's state at import time
+calls = 0
+
+def pid():
+    return os.getpid()
+
+def count():
+    global calls
+    calls += 1
+    return calls
+
+def drawn():
+    return AT_IMPORT
+
+def draw():
+    return torch.rand(5)
+"""
+
+CRASHER = """
+import os
+
+def crash():
+    os._exit(3)
+
+def fine():
+    return "fine"
+"""
+
+REACHES_OTHER = """
+def other():
+    import ex01_plain
+    return ex01_plain.pid()
+"""
+
+
+@pytest.fixture(scope="module")
+def host() -> Iterator[SandboxHost]:
+    with SandboxHost(LIMITS, namespaces=False) as started:
+        yield started
+
+
+def test_a_crash_costs_only_the_crashing_call_and_others_reload(host: SandboxHost) -> None:
+    sources = {"ex01_plain": PLAIN, "ex02_crash": CRASHER}
+    with host.submission(sources) as student:
+        plain, crasher = student.exercise("ex01_plain"), student.exercise("ex02_crash")
+        first = plain.call("pid")
+        assert plain.call("count") == 1
+        assert crasher.call("fine") == "fine"
+        with pytest.raises(WorkerCrashed, match="exit code 3"):
+            crasher.call("crash")
+        assert plain.call("pid") != first  # a fresh worker ...
+        assert plain.call("count") == 1  # ... with the module imported afresh
+
+
+def test_faults_are_charged_to_the_exercise_that_caused_them(host: SandboxHost) -> None:
+    sources = {"ex01_plain": PLAIN, "ex02_crash": CRASHER}
+    with host.submission(sources) as student:
+        plain, crasher = student.exercise("ex01_plain"), student.exercise("ex02_crash")
+        for _ in range(LIMITS.restarts + 1):
+            assert plain.call("count") == 1  # reloaded after each crash, never unstable
+            with pytest.raises(WorkerCrashed):
+                crasher.call("crash")
+        with pytest.raises(WorkerUnstable, match="after failures in ex02_crash.py"):
+            crasher.call("fine")
+        assert plain.call("count") == 1
+
+
+def test_import_state_does_not_depend_on_what_was_loaded_before(host: SandboxHost) -> None:
+    alone = {"ex01_plain": PLAIN}
+    with host.submission(alone) as student:
+        expected = student.exercise("ex01_plain").call("drawn")
+    crowded = {"ex00_first": PLAIN, "ex01_plain": PLAIN}
+    with host.submission(crowded) as student:
+        student.exercise("ex00_first").call("draw")  # leaves the generator moved on
+        assert student.exercise("ex01_plain").call("drawn").tolist() == expected.tolist()
+
+
+def test_an_exercise_cannot_import_another_by_name(host: SandboxHost) -> None:
+    sources = {"ex01_plain": PLAIN, "ex02_reach": REACHES_OTHER}
+    with host.submission(sources) as student:
+        student.exercise("ex01_plain").call("pid")  # loaded into the shared worker first
+        with pytest.raises(Exception, match="No module named 'ex01_plain'"):
+            student.exercise("ex02_reach").call("other")
+
+
+def test_a_failed_import_leaves_the_worker_to_the_others(host: SandboxHost) -> None:
+    sources = {"ex01_plain": PLAIN, "ex02_broken": "raise ValueError('nope')\n"}
+    with host.submission(sources) as student:
+        first = student.exercise("ex01_plain").call("pid")
+        with pytest.raises(ImportFailed, match="ValueError: nope"):
+            student.exercise("ex02_broken").call("anything")
+        assert student.exercise("ex01_plain").call("pid") == first
