@@ -68,13 +68,13 @@ def serve(
     its own sandbox host, as a judge started from scratch would.
     """
     # Import while the sandbox host boots (its own torch import, in another
-    # process): the thread runs whenever this one waits on the host. Probe the
-    # machine first, so that nothing holds up starting the host.
+    # process). The thread starts only once the host process is launched:
+    # importing torch holds the GIL for long stretches, and started earlier it
+    # held up the launch by most of a second.
     launcher.machine()
     warm = threading.Thread(target=_warm, name="warm-imports", daemon=True)
-    warm.start()
     try:
-        host = SandboxHost(require=require, secrets=(out_dir,))
+        host = SandboxHost(require=require, secrets=(out_dir,), on_launch=warm.start)
     except SandboxError as error:  # e.g. the required isolation level is out of reach
         print(json.dumps({"ready": False, "error": str(error)}), flush=True)
         return 3

@@ -87,7 +87,9 @@ def run_on_student(
         "-c", os.devnull,
         "--rootdir", str(directory),
         "--capture=sys",
-        "-W", "ignore::pytest.PytestAssertRewriteWarning",
+        # Checks fail through CheckFailed, never a bare assert; rewriting the nine
+        # check modules cost ~0.15 s of every cold start.
+        "--assert=plain",
     ]  # fmt: skip
     code = pytest.main(args, plugins=[plugin])
     if plugin.collection_errors or code in (

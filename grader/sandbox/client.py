@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -101,7 +101,10 @@ class SandboxHost:
     defaults (hidden checks, solutions, tests, `.git`); missing ones are
     created as folders first, so that what the judge writes there later is
     masked too. `namespaces=False` forces a plain L1 host (for fast tests of
-    the engine itself). If the host dies (at L1 a worker can kill it), the
+    the engine itself). `on_launch` runs once the host process is started,
+    before waiting for it: the judge starts its own imports there, not
+    earlier, since a thread importing torch holds the GIL for long stretches
+    and would hold up the launch itself. If the host dies (at L1 a worker can kill it), the
     next `submission()` starts a new one.
     """
 
@@ -112,6 +115,7 @@ class SandboxHost:
         require: str | None = None,
         secrets: Sequence[Path | str] = (),
         namespaces: bool | None = None,
+        on_launch: Callable[[], None] | None = None,
     ) -> None:
         if not sys.platform.startswith("linux"):
             raise SandboxError("the sandbox host needs Linux (fork server, /proc, SCM_RIGHTS); "
@@ -135,12 +139,12 @@ class SandboxHost:
         self._finalizer = weakref.finalize(self, self._state.cleanup)
         self.restarts = 0
         try:
-            self._start()
+            self._start(on_launch)
         except BaseException:
             self.close()
             raise
 
-    def _start(self) -> None:
+    def _start(self, on_launch: Callable[[], None] | None = None) -> None:
         state = self._state
         use_ns = launcher.machine().namespaces if self._namespaces is None else self._namespaces
         if use_ns and state.cgroup is None:
@@ -176,6 +180,8 @@ class SandboxHost:
         finally:
             theirs.close()
         state.control = ours
+        if on_launch is not None:
+            on_launch()
         hello = self._receive(_STARTUP_TIMEOUT)
         self.startup_seconds = time.monotonic() - started
         self.import_seconds = float(hello.get("startup", 0.0))

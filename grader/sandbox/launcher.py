@@ -133,13 +133,18 @@ class Machine:
     confine: tuple[str, ...] = ()  # layers `confine.py` can apply here (`confine.available()`)
 
 
-@functools.cache
-def machine(python: str = sys.executable) -> Machine:
+def machine(python: str | None = None) -> Machine:
     """Probe the machine: cheap (three tiny subprocesses, run at once), cached.
 
     It is on the critical path of every cold start (the judge probes before it
-    starts its host), so the probes run side by side: ~70 ms, not ~190.
+    starts its host), so the probes run side by side, and once per process:
+    `machine()` and `machine(sys.executable)` share one answer.
     """
+    return _machine(python or sys.executable)
+
+
+@functools.cache
+def _machine(python: str) -> Machine:
     linux = sys.platform.startswith("linux")
     root = linux and os.geteuid() == 0
     unshare = shutil.which("unshare", path=ENV_ALLOWLIST["PATH"])

@@ -83,7 +83,7 @@ def test_faults_are_charged_to_the_exercise_that_caused_them(host: SandboxHost) 
             assert plain.call("count") == 1  # reloaded after each crash, never unstable
             with pytest.raises(WorkerCrashed):
                 crasher.call("crash")
-        with pytest.raises(WorkerUnstable, match="after failures in ex02_crash.py"):
+        with pytest.raises(WorkerUnstable, match=r"after failures in ex02_crash\.py"):
             crasher.call("fine")
         assert plain.call("count") == 1
 
