@@ -125,13 +125,16 @@ def grade_class(
             results[job.name] = old
             if on_result:
                 on_result(old)
+    stopping: list[threading.Thread] = []
     if todo:
-        for result in _run_judges(todo, out_dir, jobs, require, exercises):
+        for result in _run_judges(todo, out_dir, jobs, require, exercises, stopping):
             results[result.submission] = result
             if on_result:
                 on_result(result)
     ordered = [results[job.name] for job in all_jobs if job.name in results]
-    write_class_reports(ordered, out_dir)
+    write_class_reports(ordered, out_dir)  # while the judges stop their sandbox hosts
+    for thread in stopping:
+        thread.join()
     return ordered
 
 
@@ -152,8 +155,14 @@ def _run_judges(
     jobs: int,
     require: str | None,
     exercises: Sequence[str] | None,
+    stopping: list[threading.Thread],
 ) -> Iterable[SubmissionResult]:
-    """Feed ``todo`` to ``jobs`` judges; yield each result as it lands."""
+    """Feed ``todo`` to ``jobs`` judges; yield each result as it lands.
+
+    The threads driving the judges are added to ``stopping``: once the last
+    result is in, they are still waiting for their judges to exit, and the
+    caller joins them when it has written what it can meanwhile.
+    """
     work: queue.Queue[Job | None] = queue.Queue()
     for job in todo:
         work.put(job)
@@ -169,13 +178,12 @@ def _run_judges(
     ]
     for thread in threads:
         thread.start()
+        stopping.append(thread)
     for _ in todo:
         item = done.get()
         if isinstance(item, BaseException):
             raise item
         yield item
-    for thread in threads:
-        thread.join()
 
 
 def _plan_judges(command: list[str], slots: int) -> list[_Judge]:
