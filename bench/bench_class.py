@@ -10,7 +10,9 @@ the real CLI in a subprocess, and prints:
 
 - wall time per submission, amortized over the class, and its ratio to one
   `python -c "import torch"` timed in the same run;
-- one submission from a cold start (`grader grade ONE --out`), same ratio;
+- one submission from a cold start (`grader grade ONE --out`), same ratio,
+  beside its floor: the judge and the sandbox host must each import torch,
+  pandas and scikit-learn (two processes, side by side on two cores);
 - the peak RSS of the largest process of the grading tree (sampled from /proc,
   cross-checked with RUSAGE_CHILDREN), against a bare torch process, and for
   the first and the second half of the run (it must not grow with the class);
@@ -215,10 +217,15 @@ def run_measured(
     return Run(seconds, process.returncode, tree, after.ru_maxrss, cpu, stderr)
 
 
-def torch_import_seconds(python: str) -> float:
+def torch_import_seconds(python: str, modules: str = "torch") -> float:
     started = time.perf_counter()
-    subprocess.run([python, "-c", "import torch"], check=True)
+    subprocess.run([python, "-c", f"import {modules}"], check=True)
     return time.perf_counter() - started
+
+
+# What the judge (for the reference solutions) and the sandbox host (for the
+# student's) must each import before a cold start can grade ex06 and ex07.
+LIBRARIES = "torch, pandas, sklearn.preprocessing"
 
 
 def bare_torch_kb(python: str) -> int:
@@ -368,6 +375,9 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
         torch_runs.append(torch_import_seconds(python))
+        libraries_s = statistics.median(
+            torch_import_seconds(python, LIBRARIES) for _ in range(3)
+        )
 
         problems: list[str] = []
         for path, run in alone:
@@ -432,8 +442,15 @@ def main(argv: list[str] | None = None) -> int:
                 "  per submission, amortized",
                 f"{per_sub:.3f} s",
                 f"{per_sub / torch_s:.3f}",
-                f"<= {CLASS_SECONDS} s, <= {CLASS_RATIO}x",
-                verdict(per_sub <= CLASS_SECONDS and per_sub / torch_s <= CLASS_RATIO),
+                f"<= {CLASS_SECONDS} s",
+                verdict(per_sub <= CLASS_SECONDS),
+            ),
+            (
+                "  the same, as a ratio to one torch import",
+                "",
+                f"{per_sub / torch_s:.3f}",
+                f"<= {CLASS_RATIO}x",
+                verdict(per_sub / torch_s <= CLASS_RATIO),
             ),
             (
                 f"one submission, cold start ({subset[0].name})",
@@ -446,6 +463,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"  cold starts of the {len(cold_all)} regraded, median",
                 f"{statistics.median(cold_all):.2f} s",
                 f"{statistics.median(cold_all) / torch_s:.2f}",
+                "",
+                "",
+            ),
+            (
+                f"  floor: python -c 'import {LIBRARIES}'",
+                f"{libraries_s:.2f} s",
+                f"{libraries_s / torch_s:.2f}",
                 "",
                 "",
             ),

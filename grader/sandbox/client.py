@@ -75,7 +75,7 @@ class Limits:
     open_files: int = 256  # RLIMIT_NOFILE
     output_bytes: int = 1 << 20  # captured stdout+stderr per worker, the rest dropped
     value_bytes: int = 64 << 20  # largest frame either way
-    restarts: int = 3  # worker restarts per exercise before "worker unstable"
+    restarts: int = 3  # faults per exercise (each ends the worker) before "worker unstable"
     processes: int = 256  # tasks per host (pids cgroup), per worker uid (RLIMIT_NPROC)
 
     def caps(self) -> codec.Caps:
