@@ -10,6 +10,8 @@ the real CLI in a subprocess, and prints:
 
 - wall time per submission, amortized over the class, and its ratio to one
   `python -c "import torch"` timed in the same run;
+- beside it, a floor no grading path can beat: the CPU the checks and a
+  full submission's code take in one warm process with no sandbox at all;
 - one submission from a cold start (`grader grade ONE --out`), same ratio,
   beside its floor: the judge and the sandbox host must each import torch,
   pandas and scikit-learn (two processes, side by side on two cores);
@@ -228,6 +230,36 @@ def torch_import_seconds(python: str, modules: str = "torch") -> float:
 LIBRARIES = "torch, pandas, sklearn.preprocessing"
 
 
+# The judging work itself, with no sandbox: the checks and the student's code
+# (the example class's alice) in one warm process, the way the package's own
+# tests run them (L0). No grading path can be cheaper per submission.
+_IN_PROCESS = """
+import os, sys, time
+from pathlib import Path
+import grader.judge
+grader.judge._warm()
+from grader.intake import load_submission
+from grader.runner import run_checks
+sub = load_submission(Path(sys.argv[1]), name="floor")
+sources = {name: src.source for name, src in sub.exercises.items()}
+run_checks(sources)
+times = os.times()
+for _ in range(10):
+    run_checks(sources)
+after = os.times()
+print((after.user + after.system - times.user - times.system) / 10)
+"""
+
+
+def in_process_cpu_seconds(python: str) -> float:
+    """CPU seconds per submission for the checks and alice's code, in one process."""
+    done = subprocess.run(
+        [python, "-c", _IN_PROCESS, str(EXAMPLES / "alice")],
+        check=True, capture_output=True, text=True, cwd=REPO,
+    )  # fmt: skip
+    return float(done.stdout.strip().splitlines()[-1])
+
+
 def bare_torch_kb(python: str) -> int:
     code = "import resource, torch; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     return int(
@@ -375,9 +407,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
         torch_runs.append(torch_import_seconds(python))
-        libraries_s = statistics.median(
-            torch_import_seconds(python, LIBRARIES) for _ in range(3)
-        )
+        libraries_s = statistics.median(torch_import_seconds(python, LIBRARIES) for _ in range(3))
+        in_process_s = in_process_cpu_seconds(python)
 
         problems: list[str] = []
         for path, run in alone:
@@ -451,6 +482,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"{per_sub / torch_s:.3f}",
                 f"<= {CLASS_RATIO}x",
                 verdict(per_sub / torch_s <= CLASS_RATIO),
+            ),
+            (
+                "  floor: CPU per submission with no sandbox (in-process, L0)",
+                f"{in_process_s:.3f} s",
+                f"{in_process_s / torch_s:.3f}",
+                "",
+                "",
             ),
             (
                 f"one submission, cold start ({subset[0].name})",

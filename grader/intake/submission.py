@@ -553,8 +553,10 @@ def _is_released_stub(candidate: _Candidate) -> bool:
         return False
     stub = _released_stub(candidate.exercise)
     try:
-        return stub is not None and candidate.path.stat().st_size == len(stub) and (
-            candidate.path.read_bytes() == stub
+        return (
+            stub is not None
+            and candidate.path.stat().st_size == len(stub)
+            and (candidate.path.read_bytes() == stub)
         )
     except OSError:
         return False
