@@ -415,6 +415,10 @@ class SubmissionSandbox:
         speaker = self._speaker
         if self._live is not None and speaker is not None and speaker is not handle:
             speaker._drain(self._live.out_fd)  # what was printed since its request is its own
+        if self._live is not None and not _idle(self._live.sock):
+            # Gone, or talking out of turn, between requests: something an earlier
+            # request left running (a thread, a child) did it, not this exercise.
+            self.end_worker(0.0, speaker or handle)
         self._speaker = handle
         if self._live is None:
             self._live = self._spawn()
@@ -678,6 +682,12 @@ class ExerciseHandle:
         if reply.get("fault") == "memory":
             self._end(wait=0.0)  # its heap is suspect: start clean next time
         raise call_fault(reply, display=self._display, target=target, locate=self._locate)
+
+
+def _idle(sock: socket.socket) -> bool:
+    """Whether a worker's socket is open with nothing unread: true between requests."""
+    ready, _, _ = select.select([sock], [], [], 0)
+    return not ready
 
 
 def _signal_name(number: int) -> str:

@@ -113,3 +113,25 @@ def test_a_failed_import_leaves_the_worker_to_the_others(host: SandboxHost) -> N
         with pytest.raises(ImportFailed, match="ValueError: nope"):
             student.exercise("ex02_broken").call("anything")
         assert student.exercise("ex01_plain").call("pid") == first
+
+
+LEAVES_A_TIMER = """
+import os
+import threading
+
+def arm():
+    threading.Timer(0.2, lambda: os._exit(9)).start()  # goes off after the call returned
+    return "armed"
+"""
+
+
+def test_a_worker_killed_between_requests_is_not_blamed_on_the_next(host: SandboxHost) -> None:
+    import time
+
+    sources = {"ex01_timer": LEAVES_A_TIMER, "ex02_plain": PLAIN}
+    with host.submission(sources) as student:
+        assert student.exercise("ex01_timer").call("arm") == "armed"
+        time.sleep(0.5)  # the timer has ended the worker
+        plain = student.exercise("ex02_plain")
+        assert plain.call("count") == 1  # a fresh worker, no import failure
+        assert plain._faults == 0
