@@ -130,7 +130,8 @@ class SandboxHost:
         for path in extra:
             path.mkdir(parents=True, exist_ok=True)
         self._masks = [*launcher.default_secrets(repo), *extra]
-        self._state = _State(Path(tempfile.mkdtemp(prefix="grader-judge-")))
+        _remove_leftovers()
+        self._state = _State(Path(tempfile.mkdtemp(prefix=f"{_WORKDIR_PREFIX}{os.getpid()}-")))
         self.inbox = self._state.workdir / "inbox"
         self.inbox.mkdir()
         self.inbox.chmod(0o311)  # root without capabilities cannot list other sessions
@@ -284,6 +285,20 @@ class SandboxHost:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_WORKDIR_PREFIX = "grader-judge-"
+
+
+def _remove_leftovers() -> None:
+    """Delete what judges killed with SIGKILL left behind: their folders (which hold
+    students' code) and their pids cgroups. Each is named after its judge's pid."""
+    with contextlib.suppress(OSError):
+        for path in Path(tempfile.gettempdir()).glob(f"{_WORKDIR_PREFIX}*"):
+            owner = launcher.owner_of(path, _WORKDIR_PREFIX)
+            if owner is not None and not launcher.running(owner) and path.is_dir():
+                _State(path).cleanup()
+    launcher.remove_stale_cgroups()
 
 
 def _refusal(required: str, layers: Sequence[str]) -> str:

@@ -204,6 +204,46 @@ def _same_python(mine: str | None, theirs: str | None) -> bool:
     return mine is not None and mine == theirs and json.loads(mine)[2] is True
 
 
+def owner_of(path: Path, prefix: str) -> int | None:
+    """The pid in a name made as ``prefix + "<pid>-..."`` (a judge's own files), else None."""
+    pid, dash, _ = path.name.removeprefix(prefix).partition("-")
+    return int(pid) if path.name.startswith(prefix) and dash and pid.isdigit() else None
+
+
+def running(pid: int) -> bool:
+    """Whether process ``pid`` exists (another user's counts: we cannot signal it)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _cgroup_bases() -> list[Path]:
+    root = Path("/sys/fs/cgroup")
+    candidates = [root / "pids"]
+    with contextlib.suppress(OSError):
+        if "pids" in (root / "cgroup.subtree_control").read_text().split():
+            candidates.append(root)
+    return [base for base in candidates if (base / "cgroup.procs").exists()]
+
+
+def remove_stale_cgroups() -> None:
+    """Remove the pids cgroups of judges that were killed before they could (SIGKILL)."""
+    for base in _cgroup_bases():
+        with contextlib.suppress(OSError):
+            for path in base.glob(f"{_CGROUP_PREFIX}*"):
+                owner = owner_of(path, _CGROUP_PREFIX)
+                if owner is not None and not running(owner):
+                    with contextlib.suppress(OSError):  # busy: something still runs there
+                        path.rmdir()
+
+
+_CGROUP_PREFIX = "grader-"
+
+
 def make_pids_cgroup(max_tasks: int) -> Path | None:
     """A fresh pids cgroup capping the host's task count, or None if we cannot make one.
 
@@ -212,15 +252,9 @@ def make_pids_cgroup(max_tasks: int) -> Path | None:
     and grandchild stays inside. cgroup v1 (`/sys/fs/cgroup/pids`) or v2 with
     the pids controller delegated to the root's children.
     """
-    root = Path("/sys/fs/cgroup")
-    candidates = [root / "pids"]
-    with contextlib.suppress(OSError):
-        if "pids" in (root / "cgroup.subtree_control").read_text().split():
-            candidates.append(root)
-    for base in candidates:
-        if not (base / "cgroup.procs").exists():
-            continue
-        path = base / f"grader-{secrets.token_hex(6)}"
+    for base in _cgroup_bases():
+        # named after this process, so that a later judge can tell it is stale
+        path = base / f"{_CGROUP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
         try:
             path.mkdir()
         except OSError:

@@ -56,3 +56,10 @@ def test_a_forked_copy_forgets_the_host_without_stopping_it(host: SandboxHost) -
     assert not host.closed
     with host.submission({"ex01_probe": SOURCE}) as student:
         assert student.exercise("ex01_probe").call("pid") > 0
+
+
+def test_the_host_folder_is_named_after_its_judge(host: SandboxHost) -> None:
+    from grader.sandbox import launcher
+
+    # what lets a later judge remove it if this one is killed (test_sandbox_leftovers.py)
+    assert launcher.owner_of(host._state.workdir, "grader-judge-") == os.getpid()
