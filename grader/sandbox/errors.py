@@ -25,6 +25,7 @@ __all__ = [
     "ImportFailed",
     "IsolationError",
     "Locate",
+    "NoTasks",
     "SandboxError",
     "StudentFault",
     "StudentRaised",
@@ -122,6 +123,10 @@ class SandboxError(Exception):
 
 class IsolationError(SandboxError):
     """The isolation level the caller required cannot be reached on this machine."""
+
+
+class NoTasks(SandboxError):
+    """The host could not fork a worker: its task limit (pids cgroup) is full."""
 
 
 # --------------------------------------------------------------------------- wording

@@ -1,0 +1,440 @@
+"""One submission in the sandbox: its worker, and a handle per exercise.
+
+    with host.submission({"ex03_forward_pass": text}) as student:   # SandboxHost's
+        handle = student.exercise("ex03_forward_pass")  # imported on first use
+        probs = handle.call("softmax_manual", x, timeout=2)
+
+One worker serves the whole submission (a fork of the torch-loaded host costs
+~15 ms of CPU; one per exercise was a third of grading a submission). Each
+exercise's module is loaded into it on first use. The judge enforces every
+wall-clock deadline itself (`poll` on the worker's socket); on a timeout,
+crash, early exit, wrong request id or bad frame it has the host kill the
+worker's process group, fails that one call, charges the fault to the
+exercise whose request ran, and the next call of any exercise starts a fresh
+worker and loads its module again (an exercise gets at most `Limits.restarts`
+faults). A worker's exit code never means success: only a reply carrying the
+request's id does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import select
+import shutil
+import signal
+import socket
+import time
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from grader.sandbox.errors import (
+    CallTimeout,
+    ImportFailed,
+    Locate,
+    NoTasks,
+    SandboxError,
+    ValueRejected,
+    WorkerCrashed,
+    WorkerUnstable,
+    call_fault,
+    import_fault,
+)
+
+if TYPE_CHECKING:
+    from grader.sandbox.client import Limits, SandboxHost
+
+__all__ = ["ExerciseHandle", "SubmissionSandbox"]
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
+
+
+class SubmissionSandbox:
+    """One submission's exercises, imported lazily into one shared worker.
+
+    The worker starts with the first call; each exercise's module is loaded
+    into it on that exercise's first call. Any fault that ends the worker
+    (timeout, crash, exit, bad reply) is charged to the exercise whose request
+    was running; the next call of any exercise starts a fresh worker and loads
+    its module again.
+    """
+
+    def __init__(
+        self,
+        host: SandboxHost,
+        sources: dict[str, str],
+        *,
+        origins: dict[str, str] | None = None,
+        locate: dict[str, Locate] | None = None,
+    ) -> None:
+        for name in sources:
+            if not _NAME.fullmatch(name):
+                raise SandboxError(f"not a valid exercise name: {name!r}")
+        self._host = host
+        self._sources = dict(sources)
+        self._origins = dict(origins or {})
+        self._locate = dict(locate or {})
+        self._session = secrets.token_hex(8)
+        self._dir = host.inbox / self._session
+        self._dir.mkdir(mode=0o755)
+        for name, text in self._sources.items():
+            path = self._dir / f"{name}.py"
+            path.write_text(text, encoding="utf-8")
+            path.chmod(0o644)
+        self._handles: dict[str, ExerciseHandle] = {}
+        self._live: _Live | None = None
+        self._loaded: set[str] = set()  # modules imported into the live worker
+        self._speaker: ExerciseHandle | None = None  # whose request the worker ran last
+        self._closed = False
+
+    def exercise(self, name: str) -> ExerciseHandle:
+        """The handle for exercise `name`; its module is loaded on first use."""
+        if self._closed:
+            raise SandboxError("this submission's sandbox is closed")
+        handle = self._handles.get(name)
+        if handle is None:
+            handle = ExerciseHandle(self._host, self, name, present=name in self._sources)
+            self._handles[name] = handle
+        return handle
+
+    def source(self, name: str) -> str:
+        """The exercise's source text, for static checks; never executed here."""
+        if name not in self._sources:
+            raise ImportFailed(f"{self.display(name)} was not found in your submission",
+                               kind="missing")  # fmt: skip
+        return self._sources[name]
+
+    def display(self, name: str) -> str:
+        """How the student knows this exercise's file."""
+        return self._origins.get(name, f"{name}.py")
+
+    def locator(self, name: str) -> Locate | None:
+        """How to word a line of exercise `name` for the student (None: "<file>, line N")."""
+        return self._locate.get(name)
+
+    @property
+    def session(self) -> str:
+        """The random name of this submission's inbox folder and worker group."""
+        return self._session
+
+    @property
+    def closed(self) -> bool:
+        """Whether `close()` was called."""
+        return self._closed
+
+    # ---------------------------------------------------------------- the worker (internal)
+
+    def worker_for(self, handle: ExerciseHandle) -> tuple[_Live, bool]:
+        """The live worker, started if need be, and whether `handle`'s module is in it."""
+        if self._closed:
+            raise SandboxError("this submission's sandbox is closed")
+        speaker = self._speaker
+        if self._live is not None and speaker is not None and speaker is not handle:
+            speaker._drain(self._live.out_fd)  # what was printed since its request is its own
+        if self._live is not None and not _idle(self._live.sock):
+            # Gone, or talking out of turn, between requests: something an earlier
+            # request left running (a thread, a child) did it, not this exercise.
+            self.end_worker(0.0, speaker or handle)
+        self._speaker = handle
+        if self._live is None:
+            self._live = self._spawn()
+            self._loaded = set()
+        return self._live, handle.name in self._loaded
+
+    def mark_loaded(self, name: str) -> None:
+        self._loaded.add(name)
+
+    def end_worker(self, wait: float, listener: ExerciseHandle) -> dict[str, Any]:
+        """Have the host end the worker; how it ended. Its last output goes to `listener`."""
+        live, self._live = self._live, None
+        self._loaded = set()
+        if live is None:
+            return {"code": None, "signal": None}
+        try:
+            return self._host.control({"op": "stop", "pid": live.pid, "wait": wait})
+        finally:
+            listener._drain(live.out_fd)
+            live.sock.close()
+            os.close(live.out_fd)
+
+    def _spawn(self) -> _Live:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(read_fd, False)
+        limits = dict(asdict(self._host.limits), frame_bytes=self._host.limits.frame_bytes())
+        message = {"op": "spawn", "session": self._session, "limits": limits}
+        try:
+            try:
+                reply = self._host.control(message, fds=[theirs.fileno(), write_fd])
+            except NoTasks:
+                # The task limit is full: leftovers of a fork bomb, most likely. The
+                # host has killed its strays; they take a moment to be reaped.
+                time.sleep(0.1)
+                reply = self._host.control(message, fds=[theirs.fileno(), write_fd])
+        except BaseException:
+            ours.close()
+            os.close(read_fd)
+            raise
+        finally:
+            theirs.close()
+            os.close(write_fd)
+        return _Live(int(reply["pid"]), ours, read_fd)
+
+    def close(self) -> None:
+        """Kill every process of this submission and delete its files."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            live, self._live = self._live, None
+            if live is not None:  # our ends only: the sweep ends the worker and all it started
+                if self._speaker is not None:
+                    self._speaker._drain(live.out_fd)
+                live.sock.close()
+                os.close(live.out_fd)
+            if not self._host.closed:
+                self._host.control({"op": "sweep", "session": self._session})
+        finally:
+            shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __enter__(self) -> SubmissionSandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass
+class _Live:
+    pid: int
+    sock: socket.socket
+    out_fd: int
+
+
+class ExerciseHandle:
+    """Calls into one exercise's module in the submission's worker."""
+
+    def __init__(
+        self, host: SandboxHost, owner: SubmissionSandbox, name: str, *, present: bool
+    ) -> None:
+        self.name = name
+        self._host = host
+        self._owner = owner
+        self._limits = host.limits
+        self._display = owner.display(name)
+        self._locate = owner.locator(name)
+        self._failure: ImportFailed | None = None
+        if not present:
+            self._failure = ImportFailed(f"{self._display} was not found in your submission",
+                                         kind="missing")  # fmt: skip
+        self._faults = 0  # workers ended while running this exercise's requests
+        self._out = bytearray()
+        self._dropped = 0
+
+    # ---------------------------------------------------------------- public
+
+    def call(
+        self, function: str, *args: Any, timeout: float | None = None, seed: int = 0, **kwargs: Any
+    ) -> Any:
+        """Call `function` from the student's module with codec-encoded arguments.
+
+        `timeout` (wall seconds, default `Limits.call_timeout`) and `seed`
+        (for torch, numpy and random, reset before the call) are the
+        sandbox's; pass a student parameter of the same name positionally.
+        """
+        return self._request("call", function, args, kwargs, timeout, seed, f"`{function}`")
+
+    def probe(
+        self, probe: str, *args: Any, timeout: float | None = None, seed: int = 0, **kwargs: Any
+    ) -> Any:
+        """Run the registered probe `probe` on the student's module."""
+        return self._request("probe", probe, args, kwargs, timeout, seed, f"`{probe}`")
+
+    def output(self) -> str:
+        """What the student's code printed so far (stdout and stderr, capped)."""
+        live = self._owner._live
+        if live is not None and self._owner._speaker is self:
+            self._drain(live.out_fd)
+        text = self._out.decode("utf-8", errors="replace")
+        if self._dropped:
+            text += f"\n[... {self._dropped} more bytes of output dropped]"
+        return text
+
+    def stop(self) -> None:
+        """End the submission's worker, if one is running (the next call starts another)."""
+        if self._owner._live is not None:
+            self._owner.end_worker(0.0, self)
+
+    # ---------------------------------------------------------------- internals
+
+    def _drain(self, fd: int) -> None:
+        from grader.sandbox import protocol
+
+        for _ in range(16):  # bounded: a flood must not starve the deadline
+            chunk = protocol.drain(fd)
+            if not chunk:
+                return
+            room = self._limits.output_bytes - len(self._out)
+            if room > 0:
+                self._out += chunk[:room]
+            self._dropped += max(0, len(chunk) - max(room, 0))
+
+    def _end(self, wait: float) -> dict[str, Any]:
+        """End the worker after a fault in this exercise's request; counts toward its limit."""
+        self._faults += 1
+        return self._owner.end_worker(wait, self)
+
+    def _start(self) -> _Live:
+        from grader.sandbox import protocol
+
+        if self._failure is not None:
+            raise self._failure
+        if self._faults > self._limits.restarts:
+            raise WorkerUnstable(
+                f"worker unstable: restarted {self._limits.restarts} times after failures "
+                f"in {self._display}; its remaining checks are not run"
+            )
+        live, loaded = self._owner.worker_for(self)
+        if loaded:
+            return live
+        try:
+            protocol.send_frame(live.sock, {"op": "load", "module": self.name})
+        except OSError:
+            self._failure = _import_death(self._end(wait=1.0), self._display, self._limits)
+            raise self._failure from None
+        self._failure = self._await_ready(live)
+        if self._failure is not None:
+            raise self._failure
+        self._owner.mark_loaded(self.name)
+        return live
+
+    def _await_ready(self, live: _Live) -> ImportFailed | None:
+        from grader.sandbox import protocol
+
+        limit = self._limits.import_timeout
+        where = f"while importing {self._display}"
+        deadline = time.monotonic() + limit
+        line = None
+        try:
+            while True:
+                header, _ = protocol.recv_frame(
+                    live.sock,
+                    max_bytes=1 << 20,
+                    deadline=deadline,
+                    watch={live.out_fd: lambda: self._drain(live.out_fd)},
+                )
+                if "progress" not in header:
+                    break
+                line = header.get("line")  # where the import was, half-way through its time
+        except protocol.FrameTimeout:
+            self._end(wait=0.0)
+            if type(line) is int and line > 0:
+                at = self._locate(line) if self._locate else f"{self._display}, line {line}"
+                where += f" (it was still running {at})"
+            return ImportFailed(f"timed out after {limit:g} s {where}", kind="timeout")
+        except protocol.FrameClosed:
+            return _import_death(self._end(wait=1.0), self._display, self._limits)
+        except protocol.FrameError:
+            self._end(wait=0.0)
+            return ImportFailed(f"the worker sent a malformed reply {where}", kind="crashed")
+        if header.get("ready") is True:
+            return None
+        if header.get("kind") == "memory":  # its heap is suspect: the others get a fresh one
+            self._owner.end_worker(0.0, self)
+        return import_fault(header, self._display, self._locate)
+
+    def _request(
+        self,
+        op: str,
+        name: str,
+        args: tuple,
+        kwargs: dict[str, Any],
+        timeout: float | None,
+        seed: int,
+        target: str,
+    ) -> Any:
+        from grader.sandbox import codec, protocol
+
+        if self._owner.closed:
+            raise SandboxError("this submission's sandbox is closed")
+        try:
+            packed = codec.encode([list(args), kwargs], self._limits.caps(), role="argument")
+        except codec.CodecError as exc:
+            raise SandboxError(f"cannot send the arguments for {target}: {exc}") from None
+        live = self._start()
+        limit = self._limits.call_timeout if timeout is None else timeout
+        rid = secrets.token_hex(8)
+        request = {"id": rid, "op": op, "module": self.name, "name": name, "seed": seed,
+                   "args": packed.tree[0], "kwargs": packed.tree[1]}  # fmt: skip
+        deadline = time.monotonic() + limit
+        try:
+            live.sock.settimeout(limit)
+            protocol.send_frame(live.sock, request, packed.buffers)
+            reply, buffers = protocol.recv_frame(
+                live.sock,
+                max_bytes=self._limits.frame_bytes(),
+                deadline=deadline,
+                watch={live.out_fd: lambda: self._drain(live.out_fd)},
+            )
+        except (protocol.FrameTimeout, TimeoutError):
+            self._end(wait=0.0)
+            raise CallTimeout(f"timed out after {limit:g} s while running {target}") from None
+        except (protocol.FrameClosed, OSError):
+            raise _call_death(self._end(wait=1.0), target, self._limits) from None
+        except protocol.FrameError:
+            self._end(wait=0.0)
+            raise WorkerCrashed(
+                f"the worker sent a malformed reply while running {target}"
+            ) from None
+        if reply.get("id") != rid:
+            self._end(wait=0.0)
+            raise WorkerCrashed(f"the worker answered another request while running {target}")
+        if reply.get("ok") is True:
+            try:
+                return codec.decode(reply.get("value"), buffers, self._limits.caps())
+            except codec.CodecError as exc:
+                self._end(wait=0.0)
+                raise ValueRejected(f"{exc} (from {target})") from None
+        if reply.get("fault") == "memory":
+            self._end(wait=0.0)  # its heap is suspect: start clean next time
+        raise call_fault(reply, display=self._display, target=target, locate=self._locate)
+
+
+def _idle(sock: socket.socket) -> bool:
+    """Whether a worker's socket is open with nothing unread: true between requests."""
+    ready, _, _ = select.select([sock], [], [], 0)
+    return not ready
+
+
+def _signal_name(number: int) -> str:
+    with contextlib.suppress(ValueError):
+        return signal.Signals(number).name
+    return f"signal {number}"
+
+
+def _death(status: dict[str, Any], limits: Limits) -> tuple[str, str]:
+    """(kind, phrase) for how a worker ended without replying."""
+    code, sig = status.get("code"), status.get("signal")
+    if code is not None:
+        return "exited", f"exit code {code}"
+    if sig == signal.SIGXCPU:
+        return "crashed", f"CPU time limit of {limits.cpu_seconds} s exceeded"
+    if sig is not None:
+        return "crashed", _signal_name(sig)
+    return "crashed", "no exit status"
+
+
+def _import_death(status: dict[str, Any], display: str, limits: Limits) -> ImportFailed:
+    kind, phrase = _death(status, limits)
+    if kind == "exited":
+        return ImportFailed(f"{display} exited during import ({phrase})", kind="exited")
+    return ImportFailed(f"the worker crashed while importing {display} ({phrase})", kind="crashed")
+
+
+def _call_death(status: dict[str, Any], target: str, limits: Limits) -> WorkerCrashed:
+    kind, phrase = _death(status, limits)
+    if kind == "exited":
+        return WorkerCrashed(f"worker exited without returning ({phrase}) while running {target}")
+    return WorkerCrashed(f"worker crashed ({phrase}) while running {target}")
