@@ -135,3 +135,9 @@ def test_a_worker_killed_between_requests_is_not_blamed_on_the_next(host: Sandbo
         plain = student.exercise("ex02_plain")
         assert plain.call("count") == 1  # a fresh worker, no import failure
         assert plain._faults == 0
+
+
+def test_the_host_froze_its_imports_before_forking(host: SandboxHost) -> None:
+    source = "import gc\n\ndef frozen():\n    return gc.get_freeze_count()\n"
+    with host.submission({"ex01_gc": source}) as student:
+        assert student.exercise("ex01_gc").call("frozen") > 100_000
