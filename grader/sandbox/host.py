@@ -415,7 +415,7 @@ def main(argv: list[str]) -> NoReturn:
     worker.reset_globals(0)  # its first call imports lazily: pay it once, here
     # Out of the collector's sight, the imports' objects are never traversed by a
     # worker's full collection, which would copy every page of them (~100 ms).
-    gc.collect()
+    # Instant, unlike a collection first (~0.12 s of every host start).
     gc.freeze()
 
     layers = _observed_layers(config, repo, environ)  # before Landlock hides what they check
