@@ -84,6 +84,9 @@ def run_on_student(
         "-p", "no:unraisableexception",
         "-p", "no:threadexception",
         "-p", "no:logging",
+        # Only our plugin and pytest's own: a plugin installed beside the grader
+        # (pytest-randomly reorders and reseeds, say) must not change a grade.
+        "--disable-plugin-autoload",
         "-c", os.devnull,
         "--rootdir", str(directory),
         "--capture=sys",
