@@ -4,6 +4,7 @@ copy of the judge can drop the parent's host without stopping it."""
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -63,3 +64,18 @@ def test_the_host_folder_is_named_after_its_judge(host: SandboxHost) -> None:
 
     # what lets a later judge remove it if this one is killed (test_sandbox_leftovers.py)
     assert launcher.owner_of(host._state.workdir, "grader-judge-") == os.getpid()
+
+
+def test_on_launch_runs_once_the_host_process_exists() -> None:
+    # The judge starts its import thread here: after the launch, so that the
+    # thread's hold on the GIL cannot delay it (grader/judge.py).
+    children_then: list[set[str]] = []
+
+    def launched() -> None:
+        tid = threading.get_native_id()
+        children_then.append(set(Path(f"/proc/self/task/{tid}/children").read_text().split()))
+
+    with SandboxHost(LIMITS, namespaces=False, on_launch=launched) as started:
+        assert len(children_then) == 1
+        assert started._state.proc is not None
+        assert str(started._state.proc.pid) in children_then[0]  # launched, then called
