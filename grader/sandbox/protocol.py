@@ -26,6 +26,7 @@ Standard library only: this module is imported on both sides of the boundary.
 from __future__ import annotations
 
 import os
+import re
 import select
 import socket
 import struct
@@ -36,6 +37,7 @@ from typing import Any
 from grader.sandbox import codec
 
 __all__ = [
+    "MODULE_NAME",
     "FrameClosed",
     "FrameError",
     "FrameTimeout",
@@ -43,6 +45,10 @@ __all__ = [
     "recv_frame",
     "send_frame",
 ]
+
+# What an exercise module may be called: the judge refuses other names before
+# writing a file, and the worker before joining one to its folder.
+MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 
 _LEN = struct.Struct(">I")
 _CHUNK = 1 << 20

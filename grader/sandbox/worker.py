@@ -34,7 +34,6 @@ import contextlib
 import importlib.util
 import os
 import random
-import re
 import signal
 import socket
 import sys
@@ -72,7 +71,6 @@ _exc_traceback = BaseException.__dict__["__traceback__"].__get__
 _str_slice = str.__getitem__
 
 _TEXT_LIMIT = 4000
-_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 _MEMORY_MARKERS = ("can't allocate memory", "not enough memory", "out of memory")
 
 
@@ -254,7 +252,7 @@ def serve(
         except protocol.FrameError:
             os._exit(0)
         name = header.get("module")
-        if type(name) is not str or not _MODULE_NAME.fullmatch(name):
+        if type(name) is not str or not protocol.MODULE_NAME.fullmatch(name):
             _reply(sock, _fault(header.get("id"), "bad_request", text="bad module name")[0], [],
                    max_frame)  # fmt: skip
             continue

@@ -141,3 +141,11 @@ def test_the_host_froze_its_imports_before_forking(host: SandboxHost) -> None:
     source = "import gc\n\ndef frozen():\n    return gc.get_freeze_count()\n"
     with host.submission({"ex01_gc": source}) as student:
         assert student.exercise("ex01_gc").call("frozen") > 100_000
+
+
+def test_a_name_that_is_not_a_module_name_is_refused(host: SandboxHost) -> None:
+    from grader.sandbox.errors import SandboxError
+
+    for name in ("../ex01", "ex01.py", "ex 01", ""):
+        with pytest.raises(SandboxError, match="not a valid exercise name"):
+            host.submission({name: "x = 1\n"})
