@@ -163,17 +163,21 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
+def _parent(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return int(handle.read().rsplit(b")", 1)[1].split()[1])
+    except (OSError, ValueError):
+        return 0
+
+
 def _role(pid: int) -> str:
     command = _cmdline(pid)
-    if "host.py --serve" in command:  # the host, or a worker forked from it
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as handle:
-                ppid = int(handle.read().rsplit(b")", 1)[1].split()[1])
-        except (OSError, ValueError):
-            ppid = 0
-        return "worker" if "host.py --serve" in _cmdline(ppid) else "sandbox host"
-    if "mounts.py" in command:
-        return "sandbox setup"
+    if "sandbox/template.py" in command:  # the template, a host it forked, or a worker
+        depth, ancestor = 0, _parent(pid)
+        while "sandbox/template.py" in _cmdline(ancestor):
+            depth, ancestor = depth + 1, _parent(ancestor)
+        return ("host template", "sandbox host", "worker")[min(depth, 2)]
     if "grader.judge" in command:
         return "judge"
     if "grader" in command:

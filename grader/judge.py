@@ -2,8 +2,9 @@
 
 ``grader grade --jobs N`` starts N of these: one process, which forks the
 other N-1 once its imports are done (``--fork``), so the class pays for the
-judging stack's imports once. Each judge owns one sandbox host (one torch
-import for its whole life; the judge imports while it boots) and writes each
+judging stack's imports once. Each judge owns one sandbox host, forked by the
+first judge's host template, which imports torch and the rest once for the
+whole class while the first judge imports its own; each judge writes each
 submission's reports itself, atomically, before saying it is done, so a judge
 killed halfway never leaves a half-written report and never loses one already
 written.
@@ -32,6 +33,7 @@ from pathlib import Path
 from grader.sandbox import launcher
 from grader.sandbox.client import SandboxHost
 from grader.sandbox.errors import SandboxError
+from grader.sandbox.spawner import HostTemplate
 
 # What the first submission would otherwise import on its critical path: the
 # judging stack, and what the reference solutions pull in (pandas,
@@ -85,30 +87,41 @@ def serve(
         print(json.dumps({"ready": False, "error": str(error)}), flush=True)
         return 3
     warm.join()
-    children = [_fork(i, forks, host, out_dir, require, exercises) for i in range(len(forks))]
     with host:
+        # Each fork's host comes from this judge's host template: a fork, not an import.
+        templates = [host.attach_template() for _ in forks]
+        children = [
+            _fork(i, forks, templates, host, out_dir, require, exercises)
+            for i in range(len(forks))
+        ]
         print(json.dumps({"ready": True, "isolation": host.isolation.to_dict()}), flush=True)
         _grade_lines(host, out_dir, exercises)
-    for pid in children:  # they stop when the orchestrator closes their requests
-        os.waitpid(pid, 0)
+        for pid in children:  # they stop when the orchestrator closes their requests
+            os.waitpid(pid, 0)
     return 0
 
 
 def _fork(
     index: int,
     channels: Sequence[tuple[int, int]],
+    templates: Sequence[HostTemplate],
     host: SandboxHost,
     out_dir: Path,
     require: str | None,
     exercises: list[str] | None,
 ) -> int:
-    """Fork the judge for ``channels[index]``; returns its pid (never returns in it)."""
+    """Fork the judge for ``channels[index]``; returns its pid (never returns in it).
+
+    The fork starts its own host from ``templates[index]``, its own channel to
+    this judge's host template.
+    """
     channel = channels[index]
     sys.stdout.flush()
     pid = os.fork()
     if pid:
         os.close(channel[0])
         os.close(channel[1])
+        templates[index].forget()  # the fork's channel now
         return pid
     code = 70
     try:
@@ -116,12 +129,14 @@ def _fork(
         for later in channels[index + 1 :]:  # earlier ones: closed before this fork
             os.close(later[0])
             os.close(later[1])
+        for other in templates[index + 1 :]:
+            other.forget()
         os.dup2(channel[0], 0)
         os.dup2(channel[1], 1)
         os.close(channel[0])
         os.close(channel[1])
         try:
-            own = SandboxHost(require=require, secrets=(out_dir,))
+            own = SandboxHost(require=require, secrets=(out_dir,), template=templates[index])
         except SandboxError as error:
             print(json.dumps({"ready": False, "error": str(error)}), flush=True)
             code = 3

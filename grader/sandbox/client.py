@@ -19,7 +19,6 @@ import os
 import select
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +32,7 @@ from grader.model import Isolation
 from grader.sandbox import launcher
 from grader.sandbox.errors import IsolationError, Locate, NoTasks, SandboxError
 from grader.sandbox.session import ExerciseHandle, SubmissionSandbox
+from grader.sandbox.spawner import HostProcess, HostTemplate
 
 if TYPE_CHECKING:
     from grader.sandbox import codec
@@ -75,16 +75,19 @@ class Limits:
 class SandboxHost:
     """One untrusted zygote process per judge; hands out submission sandboxes.
 
-    `require` ("L1".."L3") makes start-up fail with `IsolationError` instead
-    of grading below that level. `secrets` adds paths to mask on top of the
-    defaults (hidden checks, solutions, tests, `.git`); missing ones are
-    created as folders first, so that what the judge writes there later is
-    masked too. `namespaces=False` forces a plain L1 host (for fast tests of
-    the engine itself). `on_launch` runs once the host process is started,
-    before waiting for it: the judge starts its own imports there, not
-    earlier, since a thread importing torch holds the GIL for long stretches
-    and would hold up the launch itself. If the host dies (at L1 a worker can kill it), the
-    next `submission()` starts a new one.
+    The host is forked by a host template (`spawner.HostTemplate`): the one
+    given as `template` (a channel the judge that forked this one attached
+    for it), or else one this object starts, owns and stops. `require`
+    ("L1".."L3") makes start-up fail with `IsolationError` instead of grading
+    below that level. `secrets` adds paths to mask on top of the defaults
+    (hidden checks, solutions, tests, `.git`); missing ones are created as
+    folders first, so that what the judge writes there later is masked too.
+    `namespaces=False` forces a plain L1 host (for fast tests of the engine
+    itself). `on_launch` runs once the template process is started, before
+    waiting for it: the judge starts its own imports there, not earlier,
+    since a thread importing torch holds the GIL for long stretches and would
+    hold up the launch itself. If the host dies (at L1 a worker can kill it),
+    the next `submission()` has the template fork a new one.
     """
 
     def __init__(
@@ -95,6 +98,7 @@ class SandboxHost:
         secrets: Sequence[Path | str] = (),
         namespaces: bool | None = None,
         on_launch: Callable[[], None] | None = None,
+        template: HostTemplate | None = None,
     ) -> None:
         if not sys.platform.startswith("linux"):
             raise SandboxError("the sandbox host needs Linux (fork server, /proc, SCM_RIGHTS); "
@@ -111,6 +115,7 @@ class SandboxHost:
         self._masks = [*launcher.default_secrets(repo), *extra]
         _remove_leftovers()
         self._state = _State(Path(tempfile.mkdtemp(prefix=f"{_WORKDIR_PREFIX}{os.getpid()}-")))
+        self._state.template, self._state.owns_template = template, template is None
         self.inbox = self._state.workdir / "inbox"
         self.inbox.mkdir()
         self.inbox.chmod(0o311)  # root without capabilities cannot list other sessions
@@ -129,46 +134,62 @@ class SandboxHost:
         use_ns = launcher.machine().namespaces if self._namespaces is None else self._namespaces
         if use_ns and state.cgroup is None:
             state.cgroup = launcher.make_pids_cgroup(self.limits.processes)
+        plan = launcher.plan_host(
+            inbox=self.inbox,
+            scratch=state.workdir / "scratch",
+            secrets=self._masks,
+            namespaces=self._namespaces,
+            cgroup=state.cgroup,
+        )
+        planned = [*plan.planned, "codec"]
+        if self._require is not None and launcher.missing_for(self._require, planned):
+            raise IsolationError(_refusal(self._require, planned))
+        started = time.monotonic()
+        if state.log is None:
+            state.log = open(state.workdir / "host.log", "ab")  # noqa: SIM115 - lives with the host
+        template = self._template()
+        if on_launch is not None:
+            on_launch()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            command = launcher.build_command(
-                control_fd=theirs.fileno(),
-                inbox=self.inbox,
-                scratch=state.workdir / "scratch",
-                secrets=self._masks,
-                namespaces=self._namespaces,
-                cgroup=state.cgroup,
-            )
-            planned = [*command.planned, "codec"]
-            if self._require is not None and launcher.missing_for(self._require, planned):
-                raise IsolationError(_refusal(self._require, planned))
-            started = time.monotonic()
-            state.log = open(state.workdir / "host.log", "ab")  # noqa: SIM115 - lives with the host
-            state.proc = subprocess.Popen(
-                command.argv,
-                env=command.env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=state.log,
-                pass_fds=[theirs.fileno()],
-                start_new_session=True,
-                cwd="/",
-            )
+            state.process = template.fork_host(plan, control_fd=theirs.fileno(),
+                                               log_fd=state.log.fileno(),
+                                               timeout=_STARTUP_TIMEOUT)  # fmt: skip
+        except SandboxError as error:
+            ours.close()
+            raise SandboxError(f"{error}{self._log_tail()}") from None
         except BaseException:
             ours.close()
             raise
         finally:
             theirs.close()
         state.control = ours
-        if on_launch is not None:
-            on_launch()
         hello = self._receive(_STARTUP_TIMEOUT)
         self.startup_seconds = time.monotonic() - started
-        self.import_seconds = float(hello.get("startup", 0.0))
+        self.setup_seconds = float(hello.get("startup", 0.0))
         layers = tuple(hello.get("layers", ()))
         self.isolation = Isolation(launcher.level_of(layers), layers)
         if self._require is not None and launcher.missing_for(self._require, layers):
             raise IsolationError(_refusal(self._require, layers))
+
+    def _template(self) -> HostTemplate:
+        """The template to fork the host from; ours is started (again) when it is gone."""
+        state = self._state
+        if state.template is not None and state.template.alive():
+            return state.template
+        if not state.owns_template:
+            raise SandboxError("the host template this judge was given is gone")
+        if state.template is not None:
+            state.template.close()
+        state.template = HostTemplate.start(log=state.workdir / "host.log")
+        return state.template
+
+    def attach_template(self) -> HostTemplate:
+        """A channel to this host's template for a judge about to be forked, which
+        then starts its own host as a fork, with no library import of its own."""
+        if self._closed or self._state.template is None:
+            raise SandboxError("the sandbox host is closed")
+        return self._state.template.attach()
 
     # ---------------------------------------------------------------- control
 
@@ -255,9 +276,12 @@ class SandboxHost:
         """
         self._finalizer.detach()
         self._closed = True
-        for handle in (self._state.control, self._state.log):
+        state = self._state
+        for handle in (state.control, state.log, state.process):
             if handle is not None:
                 handle.close()
+        if state.template is not None:
+            state.template.forget()
 
     def __enter__(self) -> SandboxHost:
         return self
@@ -294,31 +318,35 @@ class _State:
     """What must be cleaned up when the host goes, even if nobody calls close()."""
 
     workdir: Path
-    proc: subprocess.Popen | None = None
+    process: HostProcess | None = None
     control: socket.socket | None = None
     log: Any = None
     cgroup: Path | None = None
+    template: HostTemplate | None = None
+    owns_template: bool = True
 
     def alive(self) -> bool:
-        return self.control is not None and self.proc is not None and self.proc.poll() is None
+        return self.control is not None and self.process is not None and self.process.alive()
 
     def stop_process(self) -> None:
         if self.control is not None:
             self.control.close()  # the host sees EOF, kills every worker and exits
             self.control = None
-        if self.proc is not None:
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()  # unshare --kill-child takes the whole namespace with it
-                self.proc.wait(timeout=5)
-            self.proc = None
-        if self.log is not None:
-            self.log.close()
-            self.log = None
+        if self.process is not None:
+            if not self.process.wait(timeout=5):
+                self.process.kill()  # PID 1 of its namespace: everything in it goes too
+                self.process.wait(timeout=5)
+            self.process.close()
+            self.process = None
 
     def cleanup(self) -> None:
         self.stop_process()
+        if self.log is not None:
+            self.log.close()
+            self.log = None
+        if self.template is not None:
+            self.template.close()
+            self.template = None
         if self.cgroup is not None:
             launcher.remove_cgroup(self.cgroup)
             self.cgroup = None

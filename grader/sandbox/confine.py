@@ -80,6 +80,7 @@ __all__ = [
     "Instruction",
     "available",
     "confine",
+    "drop_privileges",
     "landlock_abi",
     "landlock_rules",
     "seccomp_program",
@@ -578,14 +579,8 @@ def _capabilities() -> dict[str, int]:
         }
 
 
-def _drop_capabilities() -> None:
-    """Empty every capability set, the bounding set included (needs CAP_SETPCAP: root).
-
-    Root without capabilities cannot raise the hard rlimits the worker was
-    given, renice to real-time, set the clock, reconfigure interfaces through
-    a unix socket's ioctl, or make device nodes; uid 0 still owns root's files
-    (Landlock decides those).
-    """
+def _drop_bounding_set() -> None:
+    """Empty the bounding set: no later exec can gain a capability (needs CAP_SETPCAP)."""
     try:
         with open("/proc/sys/kernel/cap_last_cap", encoding="ascii") as handle:
             last = int(handle.read())
@@ -596,6 +591,34 @@ def _drop_capabilities() -> None:
             PR_CAPBSET_DROP, ctypes.c_ulong(cap), 0, 0, 0
         ):
             raise _os_error(ctypes.get_errno(), f"dropping capability {cap} from the bounding set")
+
+
+def drop_privileges(uid: int | None) -> None:
+    """Give up root's powers for good, as `setpriv` would before an exec; raises on failure.
+
+    The bounding set goes first, while CAP_SETPCAP is still held; then the
+    switch to `uid` (which clears the other sets itself), then whatever
+    capabilities are left, then no_new_privs. A forked sandbox host calls it
+    once its namespaces are set up, before it serves anything.
+    """
+    _drop_bounding_set()
+    if uid is not None:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    _drop_capabilities()
+    _no_new_privs()
+
+
+def _drop_capabilities() -> None:
+    """Empty every capability set, the bounding set included (needs CAP_SETPCAP: root).
+
+    Root without capabilities cannot raise the hard rlimits the worker was
+    given, renice to real-time, set the clock, reconfigure interfaces through
+    a unix socket's ioctl, or make device nodes; uid 0 still owns root's files
+    (Landlock decides those).
+    """
+    _drop_bounding_set()
     _lib().prctl(PR_CAP_AMBIENT, ctypes.c_ulong(PR_CAP_AMBIENT_CLEAR_ALL), 0, 0, 0)
     header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
     if _lib().capset(ctypes.byref(header), ctypes.byref((_CapData * 2)())) != 0:

@@ -1,12 +1,13 @@
 """The sandbox host: a zygote on the untrusted side that forks one worker per submission.
 
-Started by the judge as `python -I <repo>/grader/sandbox/host.py --serve CONFIG`
-(behind `mounts.py` when namespaces are available). It imports torch, numpy,
-pandas and scikit-learn once, sets one thread *before* any fork (torch with
-OpenMP can hang after a fork: threats row 60), makes itself non-dumpable,
-confines itself (`confine.py`: Landlock, seccomp, no capabilities; every
-worker inherits it), and then serves the judge over the inherited control
-socket (SOCK_SEQPACKET, one JSON object per packet):
+Forked by the host template (`template.py`), which imported torch, numpy,
+pandas and scikit-learn once (`preload`), set one thread *before* any fork
+(torch with OpenMP can hang after a fork: threats row 60) and, where the
+machine allows, gave this process namespaces of its own and dropped its
+privileges. `run` then makes the host non-dumpable, confines it
+(`confine.py`: Landlock, seccomp, no capabilities; every worker inherits it),
+and serves the judge over its control socket (SOCK_SEQPACKET, one JSON object
+per packet):
 
     {"op": "spawn", "session": s, "limits": {..}}
         + fds [worker socket, output pipe]   -> {"ok": true, "pid": p}
@@ -379,23 +380,13 @@ def _absent(path: str) -> bool:
         return True  # unreadable counts as absent
 
 
-def main(argv: list[str]) -> NoReturn:
-    """Entry point: `host.py --serve CONFIG_JSON`."""
-    started = time.monotonic()
-    environ = set(os.environ)
-    if len(argv) != 2 or argv[0] != "--serve":
-        print("usage: host.py --serve CONFIG_JSON", file=sys.stderr)
-        os._exit(2)
-    config = json.loads(argv[1])
-    repo = config["repo"]
-    sys.path.insert(0, repo)
-    sys.dont_write_bytecode = True
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # orphaned grandchildren come back to us
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a worker's kill(1, SIGINT) must not stop us
-    control = socket.socket(fileno=int(config["control_fd"]))
+def preload() -> None:
+    """What every host needs before it forks workers; done once, in the template.
 
+    torch, numpy, pandas and scikit-learn imported, one thread set before any
+    fork, lazy initialisations paid, and the imports' objects frozen out of
+    the collector's sight.
+    """
     import importlib
 
     for name in _PRELOAD:
@@ -415,9 +406,23 @@ def main(argv: list[str]) -> NoReturn:
     worker.reset_globals(0)  # its first call imports lazily: pay it once, here
     # Out of the collector's sight, the imports' objects are never traversed by a
     # worker's full collection, which would copy every page of them (~100 ms).
-    # Instant, unlike a collection first (~0.12 s of every host start).
+    # Instant, unlike a collection first (~0.12 s of every template start).
     gc.freeze()
 
+
+def run(config: dict[str, Any], control: socket.socket, environ: set[str]) -> NoReturn:
+    """Serve the judge on `control`; the forked host's life once its namespaces are set.
+
+    `environ` is the environment the template was started with (torch adds
+    variables of its own as it imports). The layers reported to the judge are
+    checked here, not taken from `config`.
+    """
+    started = time.monotonic()
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # orphaned grandchildren come back to us
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a worker's kill(1, SIGINT) must not stop us
+    repo = config["repo"]
     layers = _observed_layers(config, repo, environ)  # before Landlock hides what they check
     from grader.sandbox import confine  # before serving: every worker inherits it
 
@@ -427,13 +432,11 @@ def main(argv: list[str]) -> NoReturn:
     for problem in confined.problems:  # staff-only host.log: why a layer is not claimed
         print(f"sandbox host: layer not claimed: {problem}", file=sys.stderr, flush=True)
     layers += [name for name in confined.layers if name not in layers]
+    import torch
+
     hello = {"ok": True, "layers": layers, "startup": time.monotonic() - started,
              "torch": torch.__version__, "pid": os.getpid(),
              "confine_seconds": confined.seconds}  # fmt: skip
     control.send(json.dumps(hello).encode())
     host = _Host(control=control, inbox=config["inbox"], scratch_root=config["scratch"])
     host.serve()
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

@@ -1,10 +1,12 @@
-"""Build the sandbox host's command line, and name isolation levels.
+"""Plan the sandbox host's layers, start the host template, and name isolation levels.
 
-Always: `python -I`, an allowlisted environment, no inherited file
-descriptors but the control socket, a new session. As root where `unshare`
-works: network, PID, mount, IPC and UTS namespaces, with `mounts.py` making
-the tree read-only, masking secrets and dropping every capability before the
-host starts (see that module). A switch to an unprivileged uid is added only
+Always: a host template started as `python -I` with an allowlisted
+environment, in a new session, holding no descriptor but its channel; each
+host it forks keeps only its control socket and its log. As root where
+`unshare` works, each host also gets network, PID, mount, IPC and UTS
+namespaces of its own, with `mounts.py` making its tree read-only and masking
+secrets, and `confine.drop_privileges` dropping every capability before it
+serves (see `template.py`). A switch to an unprivileged uid is added only
 when that user can actually run the interpreter, which is tried once.
 
 Which layers end up in force is reported by the host itself after it checks
@@ -13,7 +15,7 @@ only the attempt. A layer that fails to apply is not reported, so the level
 drops and a required level refuses to grade.
 
 On every path the host also confines itself (`confine.py`: no_new_privs,
-Landlock, seccomp, no capabilities) after its preloads, with the layers
+Landlock, seccomp, no capabilities) before it serves, with the layers
 `machine()` found this kernel can apply; that alone reaches L2 where
 namespaces are missing.
 
@@ -43,22 +45,24 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from grader.sandbox import confine
 
 __all__ = [
     "ENV_ALLOWLIST",
     "LEVELS",
-    "HostCommand",
+    "HostPlan",
     "Machine",
-    "build_command",
     "default_secrets",
     "level_of",
     "machine",
     "make_pids_cgroup",
     "meets",
     "missing_for",
+    "plan_host",
     "remove_cgroup",
+    "template_command",
 ]
 
 LEVELS = ("L0", "L1", "L2", "L3")
@@ -150,7 +154,7 @@ def _machine(python: str) -> Machine:
     unshare = shutil.which("unshare", path=ENV_ALLOWLIST["PATH"])
     setpriv = shutil.which("setpriv", path=ENV_ALLOWLIST["PATH"])
     namespaces_probe = None
-    if root and unshare and setpriv:
+    if root and unshare:
         namespaces_probe = _start([unshare, "--net", "--pid", "--mount", "--ipc", "--uts",
                                    "--fork", "--mount-proc", "true"])  # fmt: skip
     uid_probes = None
@@ -289,12 +293,19 @@ def default_secrets(repo: Path) -> list[Path]:
 
 
 @dataclass(frozen=True)
-class HostCommand:
-    """How to start the host: argv, environment, and the layers attempted."""
+class HostPlan:
+    """How the template is to make a host: its serve config, its namespace setup
+    (None: no namespaces), and the layers attempted."""
 
-    argv: list[str]
-    env: dict[str, str]
+    serve: dict[str, Any]
+    setup: dict[str, Any] | None
     planned: tuple[str, ...]
+
+
+def template_command(control_fd: int, python: str = sys.executable) -> list[str]:
+    """The host template's command line (run it with `ENV_ALLOWLIST` as its environment)."""
+    config = {"repo": str(_SANDBOX_DIR.parent.parent), "control_fd": control_fd}
+    return [python, "-I", str(_SANDBOX_DIR / "template.py"), json.dumps(config)]
 
 
 def _host_needs(repo: str, python: str) -> set[str]:
@@ -308,9 +319,8 @@ def _host_needs(repo: str, python: str) -> set[str]:
     return {repo, venv, sys.prefix, sys.exec_prefix, sys.base_prefix}
 
 
-def build_command(
+def plan_host(
     *,
-    control_fd: int,
     inbox: Path,
     scratch: Path,
     secrets: Sequence[Path],
@@ -318,22 +328,21 @@ def build_command(
     namespaces: bool | None = None,
     scratch_bytes: int = 512 << 20,
     cgroup: Path | None = None,
-) -> HostCommand:
-    """The host's command line for this machine.
+) -> HostPlan:
+    """What the template should do to make a host on this machine.
 
-    `cgroup` (from `make_pids_cgroup`) is joined by the setup stage; it is
-    only used with namespaces. `namespaces=None` uses them when the machine allows; False never does
-    (for a fast L1 host in tests); True requires them (ValueError otherwise).
+    `cgroup` (from `make_pids_cgroup`) is joined by the host during its setup;
+    it is only used with namespaces. `namespaces=None` uses them when the
+    machine allows; False never does (for a fast L1 host in tests); True
+    requires them (ValueError otherwise).
     """
     probe = machine(python)
     use_ns = probe.namespaces if namespaces is None else namespaces
     if use_ns and not probe.namespaces:
         raise ValueError("namespaces requested but unavailable (needs root and unshare)")
     repo = str(_SANDBOX_DIR.parent.parent)
-    host = str(_SANDBOX_DIR / "host.py")
     serve = {
         "repo": repo,
-        "control_fd": control_fd,
         "inbox": str(inbox),
         "scratch": str(scratch),
         "secrets": [str(p) for p in secrets],
@@ -341,34 +350,21 @@ def build_command(
         "cgroup": str(cgroup) if cgroup and use_ns else None,
         "confine": list(probe.confine),  # what the host applies to itself, on every path
     }
-    env = dict(ENV_ALLOWLIST)
     if not use_ns:
-        argv = [python, "-I", host, "--serve", json.dumps(serve)]
         planned = ("subprocess", "rlimits", "setsid", "env-allowlist", *probe.confine)
-        return HostCommand(argv, env, planned)
-    assert probe.setpriv is not None  # implied by probe.namespaces
+        return HostPlan(serve, None, planned)
     setup = {
         "inbox": str(inbox),
         "secrets": [str(p) for p in secrets],
         "scratch_bytes": scratch_bytes,
         "uid": _NOBODY if probe.uid_switch else None,
         "cgroup": serve["cgroup"],
-        "setpriv": probe.setpriv,
-        "python": python,
-        "host": host,
-        "serve": serve,
         # What the host needs to run; kept visible if it lives where scratch goes (/tmp).
         "keep": sorted(_host_needs(repo, python)),
     }
-    unshare = shutil.which("unshare", path=ENV_ALLOWLIST["PATH"]) or "unshare"
-    argv = [
-        unshare, "--net", "--pid", "--mount", "--ipc", "--uts", "--fork", "--kill-child",
-        "--mount-proc", "--propagation", "private",
-        python, "-I", str(_SANDBOX_DIR / "mounts.py"), json.dumps(setup),
-    ]  # fmt: skip
     planned = ("subprocess", "rlimits", "setsid", "env-allowlist", "netns", "pidns", "mountns",
                "ro-root", "secrets-masked", "no-caps", "no-new-privs")  # fmt: skip
     planned += ("uid-switch",) if probe.uid_switch else ()
     planned += ("cgroup-pids",) if cgroup else ()
     planned += tuple(name for name in probe.confine if name not in planned)
-    return HostCommand(argv, env, planned)
+    return HostPlan(serve, setup, planned)

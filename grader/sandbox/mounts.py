@@ -1,9 +1,10 @@
-"""Namespace setup stage: make the filesystem safe, then exec the host without privileges.
+"""Namespace setup: make a forked sandbox host's filesystem safe before it serves.
 
-Run by the launcher as `unshare --net --pid --mount ... python -I mounts.py CONFIG`,
-so this script starts as root, holding every capability, inside fresh mount,
-network, PID, IPC and UTS namespaces (private mount propagation: nothing done
-here is visible outside). It
+Run by `template.py` in each host it forks, as root and holding every
+capability, in a child that is already PID 1 of a PID namespace of its own.
+`isolate` takes fresh mount, network, IPC and UTS namespaces (private mount
+propagation: nothing done here is visible outside) and mounts a `/proc` of the
+new PID namespace. Then it
 
 1. remounts every existing mount read-only and `nosuid` (the grader, the venv
    and the student's own files become unwritable: threats rows 14, 29);
@@ -20,24 +21,29 @@ here is visible outside). It
    file): the hidden checks, solutions, tests and report folder are absent,
    not merely protected (threats rows 28, 33);
 6. joins the pids cgroup the judge made, if any (root is not bound by
-   `RLIMIT_NPROC`; a fork bomb is);
-7. execs `setpriv` to clear the capability bounding and inheritable sets and
-   set `no_new_privs`, then the Python host. Root without capabilities cannot
-   unmount a mask or remount anything writable.
+   `RLIMIT_NPROC`; a fork bomb is).
 
-Any failure aborts (exit 111): the launcher then reports the host as unable to
-start rather than running it with fewer layers than it was told.
+The template then clears the capability bounding set, switches uid where it
+can, empties every capability set and sets `no_new_privs`: root without
+capabilities cannot unmount a mask or remount anything writable.
 
-Standard library only, and no import of the `grader` package: this runs
-before the host exists.
+Any failure raises: the template's child then exits (code 111) and the judge
+reports the host as unable to start, rather than running it with fewer
+layers than it was told.
+
+Standard library only: the template imports it before anything else.
 """
 
 from __future__ import annotations
 
 import ctypes
-import json
 import os
-import sys
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
 
 MS_RDONLY = 0x1
 MS_NOSUID = 0x2
@@ -155,12 +161,28 @@ def _bind_back(fds: dict[str, int]) -> None:
         os.close(fd)
 
 
-def main(config: dict) -> None:
-    """Apply the layers in `config`, then exec the host; never returns."""
+def unshare(flags: int) -> None:
+    """unshare(2), raising OSError."""
+    if _libc.unshare(ctypes.c_int(flags)) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"unshare: {os.strerror(err)}")
+
+
+def isolate(config: dict) -> list[str]:
+    """Apply the filesystem layers in `config` to this process; returns their names.
+
+    Called in a freshly forked host that is already PID 1 of its own PID
+    namespace (the template unshared it for this one child): it takes new
+    mount, network, IPC and UTS namespaces, mounts a `/proc` that shows only
+    its own namespace, then makes the tree safe as described above. Dropping
+    privileges comes after, in `template.py`.
+    """
+    unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
     applied = ["mountns", "netns-requested", "pidns-requested"]
     inbox_fd = os.open(config["inbox"], os.O_PATH | os.O_DIRECTORY)
     masks = [os.path.realpath(p) for p in config["secrets"]]
-    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    mount(None, "/", None, MS_REC | MS_PRIVATE)  # before any mount: nothing leaks out
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     if config.get("cgroup"):  # before the tree goes read-only and the capabilities go
         with open(os.path.join(config["cgroup"], "cgroup.procs"), "w") as procs:
             procs.write(str(os.getpid()))
@@ -187,19 +209,4 @@ def main(config: dict) -> None:
     for path in masks:
         _mask(path)
     applied.append("secrets-masked")
-
-    setpriv = config["setpriv"]
-    argv = [setpriv, "--bounding-set=-all", "--inh-caps=-all", "--no-new-privs"]
-    if config["uid"] is not None:
-        argv += [f"--reuid={config['uid']}", f"--regid={config['uid']}", "--clear-groups"]
-    serve = dict(config["serve"], applied=applied, inbox=INBOX, scratch=SCRATCH)
-    argv += ["--", config["python"], "-I", config["host"], "--serve", json.dumps(serve)]
-    os.execv(setpriv, argv)
-
-
-if __name__ == "__main__":
-    try:
-        main(json.loads(sys.argv[1]))
-    except Exception as exc:  # fail closed: the host never starts half-isolated
-        print(f"sandbox setup failed: {exc}", file=sys.stderr)
-        os._exit(111)
+    return applied

@@ -285,14 +285,10 @@ def processes_below(root: int) -> set[tuple[int, int, str]]:
 
 
 def host_pid(host: SandboxHost) -> int:
-    """The sandbox host's pid as seen from here (at L3, the child of `unshare`)."""
-    proc = host._state.proc  # test-only peek: the Popen the host was started with
-    assert proc is not None
-    if "pidns" not in host.isolation.layers:
-        return proc.pid
-    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-    assert len(children) == 1, children
-    return int(children[0])
+    """The sandbox host's pid as seen from here (at L3 it is 1 inside its own namespace)."""
+    process = host._state.process  # test-only peek: the host the template forked
+    assert process is not None
+    return process.pid
 
 
 def cgroup_tasks(host: SandboxHost) -> set[int] | None:

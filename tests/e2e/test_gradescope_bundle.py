@@ -100,6 +100,7 @@ def test_bundle_holds_what_gradescope_needs(bundle: Path, workdir: Path) -> None
         "grader/gradescope_run.py",
         "grader/checks/test_ex03_forward_pass.py",
         "grader/sandbox/host.py",
+        "grader/sandbox/template.py",
         "solutions/ex07_training.py",
         "exercises/ex01_multiclass.py",
         "datasets/ds_salaries.csv",

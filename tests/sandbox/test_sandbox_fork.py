@@ -66,7 +66,7 @@ def test_the_host_folder_is_named_after_its_judge(host: SandboxHost) -> None:
     assert launcher.owner_of(host._state.workdir, "grader-judge-") == os.getpid()
 
 
-def test_on_launch_runs_once_the_host_process_exists() -> None:
+def test_on_launch_runs_once_the_template_process_exists() -> None:
     # The judge starts its import thread here: after the launch, so that the
     # thread's hold on the GIL cannot delay it (grader/judge.py).
     children_then: list[set[str]] = []
@@ -77,5 +77,6 @@ def test_on_launch_runs_once_the_host_process_exists() -> None:
 
     with SandboxHost(LIMITS, namespaces=False, on_launch=launched) as started:
         assert len(children_then) == 1
-        assert started._state.proc is not None
-        assert str(started._state.proc.pid) in children_then[0]  # launched, then called
+        template = started._state.template
+        assert template is not None and template.pid is not None
+        assert str(template.pid) in children_then[0]  # launched, then called

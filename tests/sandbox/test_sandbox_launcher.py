@@ -1,4 +1,4 @@
-"""Isolation levels and the host command line."""
+"""Isolation levels, the host template's command line and the host plan."""
 
 from __future__ import annotations
 
@@ -37,29 +37,29 @@ def test_missing_for_names_what_is_lacking() -> None:
         launcher.missing_for("high", L1)
 
 
-def test_plain_command_is_isolated_python_with_allowlisted_env(tmp_path: Path) -> None:
-    command = launcher.build_command(
-        control_fd=7, inbox=tmp_path, scratch=tmp_path, secrets=[], namespaces=False
-    )
-    assert command.argv[1:3] == ["-I", str(Path(launcher.__file__).with_name("host.py"))]
-    assert command.env == launcher.ENV_ALLOWLIST
-    assert command.env["CUDA_VISIBLE_DEVICES"] == "" and command.env["OMP_NUM_THREADS"] == "1"
-    config = json.loads(command.argv[-1])
-    assert config["control_fd"] == 7 and config["inbox"] == str(tmp_path)
+def test_the_template_is_isolated_python_with_allowlisted_env(tmp_path: Path) -> None:
+    argv = launcher.template_command(7)
+    assert argv[1:3] == ["-I", str(Path(launcher.__file__).with_name("template.py"))]
+    assert json.loads(argv[-1])["control_fd"] == 7
+    assert launcher.ENV_ALLOWLIST["CUDA_VISIBLE_DEVICES"] == ""
+    assert launcher.ENV_ALLOWLIST["OMP_NUM_THREADS"] == "1"
+
+
+def test_a_plain_host_has_no_namespace_setup(tmp_path: Path) -> None:
+    plan = launcher.plan_host(inbox=tmp_path, scratch=tmp_path, secrets=[], namespaces=False)
+    assert plan.setup is None
+    assert plan.serve["inbox"] == str(tmp_path) and plan.serve["cgroup"] is None
+    assert "pidns" not in plan.planned
 
 
 @pytest.mark.skipif(not launcher.machine().namespaces, reason="needs root and working unshare")
-def test_namespaced_command_masks_secrets_and_drops_capabilities(tmp_path: Path) -> None:
+def test_a_namespaced_host_masks_secrets_and_drops_capabilities(tmp_path: Path) -> None:
     secret = tmp_path / "solutions"
-    command = launcher.build_command(
-        control_fd=7, inbox=tmp_path, scratch=tmp_path, secrets=[secret], namespaces=True
-    )
-    assert command.argv[0].endswith("unshare")
-    assert {"--net", "--pid", "--mount", "--kill-child", "--mount-proc"} <= set(command.argv)
-    setup = json.loads(command.argv[-1])
-    assert setup["secrets"] == [str(secret)]
-    assert setup["uid"] is None  # nobody cannot run this venv's Python here
-    assert {"netns", "pidns", "ro-root", "no-caps"} <= set(command.planned)
+    plan = launcher.plan_host(inbox=tmp_path, scratch=tmp_path, secrets=[secret], namespaces=True)
+    assert plan.setup is not None
+    assert plan.setup["secrets"] == [str(secret)]
+    assert plan.setup["uid"] is None  # nobody cannot run this venv's Python here
+    assert {"netns", "pidns", "ro-root", "no-caps"} <= set(plan.planned)
 
 
 def test_default_secrets_cover_checks_solutions_tests_and_git() -> None:
@@ -83,10 +83,11 @@ def test_the_host_command_asks_to_keep_the_checkout_and_the_interpreter() -> Non
 
     if not launcher.machine(sys.executable).namespaces:
         pytest.skip("namespaces are not available on this machine")
-    command = launcher.build_command(
-        control_fd=3, inbox=Path("/x/inbox"), scratch=Path("/x/s"), secrets=[], namespaces=True
+    plan = launcher.plan_host(
+        inbox=Path("/x/inbox"), scratch=Path("/x/s"), secrets=[], namespaces=True
     )
-    setup = json.loads(command.argv[-1])
+    assert plan.setup is not None
+    setup = plan.setup
     assert sys.prefix in setup["keep"]
     assert str(Path(launcher.__file__).resolve().parents[2]) in setup["keep"]
 
