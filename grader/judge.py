@@ -30,7 +30,6 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.sandbox import launcher
 from grader.sandbox.client import SandboxHost
 from grader.sandbox.errors import SandboxError
 from grader.sandbox.spawner import HostTemplate
@@ -75,11 +74,10 @@ def serve(
     (they share those pages and cost no start-up of their own) and each starts
     its own sandbox host, as a judge started from scratch would.
     """
-    # Import while the sandbox host boots (its own torch import, in another
-    # process). The thread starts only once the host process is launched:
-    # importing torch holds the GIL for long stretches, and started earlier it
-    # held up the launch by most of a second.
-    launcher.machine()
+    # Import while the host template boots (its own torch import, in another
+    # process). The thread starts only once the template is launched: importing
+    # torch holds the GIL for long stretches, and started earlier it held up
+    # the launch by most of a second.
     warm = threading.Thread(target=_warm, name="warm-imports", daemon=True)
     try:
         host = SandboxHost(require=require, secrets=(out_dir,), on_launch=warm.start)

@@ -131,6 +131,14 @@ class SandboxHost:
 
     def _start(self, on_launch: Callable[[], None] | None = None) -> None:
         state = self._state
+        started = time.monotonic()
+        if state.log is None:
+            state.log = open(state.workdir / "host.log", "ab")  # noqa: SIM115 - lives with the host
+        # First of all: the template's library import is the longest step of a
+        # cold start, and the machine probes below run while it imports.
+        template = self._template()
+        if on_launch is not None:
+            on_launch()
         use_ns = launcher.machine().namespaces if self._namespaces is None else self._namespaces
         if use_ns and state.cgroup is None:
             state.cgroup = launcher.make_pids_cgroup(self.limits.processes)
@@ -144,12 +152,6 @@ class SandboxHost:
         planned = [*plan.planned, "codec"]
         if self._require is not None and launcher.missing_for(self._require, planned):
             raise IsolationError(_refusal(self._require, planned))
-        started = time.monotonic()
-        if state.log is None:
-            state.log = open(state.workdir / "host.log", "ab")  # noqa: SIM115 - lives with the host
-        template = self._template()
-        if on_launch is not None:
-            on_launch()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             state.process = template.fork_host(plan, control_fd=theirs.fileno(),

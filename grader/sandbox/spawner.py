@@ -76,6 +76,7 @@ class HostTemplate:
         self._channel: socket.socket | None = channel
         self._process = process
         self._shared = False  # whether `attach` gave other judges channels of their own
+        self._served = False  # whether it has answered a request (so it is done importing)
 
     @classmethod
     def start(cls, *, log: Path) -> HostTemplate:
@@ -129,6 +130,7 @@ class HostTemplate:
         if not data:
             raise SandboxError("the host template stopped answering")
         reply = json.loads(data)
+        self._served = True
         if not reply.get("ok"):
             for fd in got:
                 os.close(fd)
@@ -177,17 +179,20 @@ class HostTemplate:
         self._process = None
 
     def close(self) -> None:
-        """Hang up; the owner also waits for the template to exit when no one else uses it."""
+        """Hang up; the owner also stops the template when no other judge uses it."""
         if self._channel is not None:
             self._channel.close()
             self._channel = None
         process, self._process = self._process, None
         if process is None:
             return
-        if self._shared:  # other judges' channels keep it serving; it exits after them
-            return
+        # It exits once its last channel is closed, having reaped its hosts (so
+        # their CPU time is accounted to us). One that never served, say after a
+        # refused start, may still be importing: nothing to wait for there.
         try:
-            process.wait(timeout=5)
+            process.wait(timeout=5 if self._served else 0)
         except subprocess.TimeoutExpired:
+            if self._shared:  # another judge still uses it: it exits after that one
+                return
             process.kill()
             process.wait(timeout=5)
