@@ -85,6 +85,9 @@ def serve(
         print(json.dumps({"ready": False, "error": str(error)}), flush=True)
         return 3
     warm.join()
+    from grader import runner
+
+    runner.prepare(exercises)  # collected once, here, for this judge and its forks
     with host:
         # Each fork's host comes from this judge's host template: a fork, not an import.
         templates = [host.attach_template() for _ in forks]

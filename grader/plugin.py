@@ -59,7 +59,7 @@ class GradeMark:
 
 
 class GradingPlugin:
-    """Collects one ``CheckResult`` per selected check for one submission."""
+    """Collects one ``CheckResult`` per selected check for the submission it is bound to."""
 
     def __init__(
         self,
@@ -75,6 +75,13 @@ class GradingPlugin:
         self.staff_log: list[str] = []
         self.collection_errors: list[str] = []
         self._started: dict[str, float] = {}
+
+    def bind(self, student: Any) -> None:
+        """Grade ``student`` next: results start empty (one plugin serves many passes)."""
+        self._student = student
+        self.results = []
+        self.staff_log = []
+        self._started = {}
 
     # -- configuration -------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:

@@ -1,9 +1,10 @@
 """Run the hidden checks on one submission, in this (trusted) process.
 
-pytest is started in-process once per submission with :class:`GradingPlugin`;
-collection of the check modules is cached by Python after the first run, and
-expected values are memoised by the checks, so grading a class costs little
-more than the student calls themselves.
+pytest is configured in-process and collects the checks once per process
+(:class:`CheckSession`); each submission is one pass of pytest's run-test
+loop with :class:`GradingPlugin` bound to it. Expected values are memoised by
+the checks, so grading a class costs little more than the student calls
+themselves.
 """
 
 from __future__ import annotations
@@ -74,34 +75,114 @@ def run_on_student(
     public_only: bool = False,
 ) -> CheckRun:
     """Run every selected check against ``student`` and return their results."""
-    plugin = GradingPlugin(student, exercises=exercises, public_only=public_only)
-    directory = checks_dir()
-    args = [
-        str(directory),
-        "-p", "no:cacheprovider",
-        "-p", "no:terminal",
-        "-p", "no:stepwise",
-        "-p", "no:unraisableexception",
-        "-p", "no:threadexception",
-        "-p", "no:logging",
-        # Only our plugin and pytest's own: a plugin installed beside the grader
-        # (pytest-randomly reorders and reseeds, say) must not change a grade.
-        "--disable-plugin-autoload",
-        "-c", os.devnull,
-        "--rootdir", str(directory),
-        "--capture=sys",
-        # Checks fail through CheckFailed, never a bare assert; rewriting the nine
-        # check modules cost ~0.15 s of every cold start.
-        "--assert=plain",
-    ]  # fmt: skip
-    code = pytest.main(args, plugins=[plugin])
-    if plugin.collection_errors or code in (
-        pytest.ExitCode.INTERNAL_ERROR,
-        pytest.ExitCode.USAGE_ERROR,
-    ):
-        detail = "\n".join(plugin.collection_errors) or f"pytest exit code {int(code)}"
-        raise GraderSetupError(f"the hidden checks could not be collected:\n{detail}")
-    return CheckRun(plugin.results, plugin.staff_log)
+    wanted = frozenset(exercises) if exercises is not None else None
+    key = (wanted, public_only)
+    checks = _SESSIONS.get(key)
+    if checks is None:
+        checks = _SESSIONS[key] = CheckSession(exercises=wanted, public_only=public_only)
+    try:
+        return checks.run(student)
+    except GraderSetupError:
+        _SESSIONS.pop(key, None)  # collect again next time: the checks may be fixed by then
+        raise
+
+
+def prepare(exercises: Iterable[str] | None = None) -> None:
+    """Collect the checks now (before a judge forks, so that its copies need not)."""
+    wanted = frozenset(exercises) if exercises is not None else None
+    if (wanted, False) not in _SESSIONS:
+        _SESSIONS[(wanted, False)] = CheckSession(exercises=wanted, public_only=False)
+
+
+class CheckSession:
+    """One pytest session over the hidden checks, run again for every submission.
+
+    A fresh ``pytest.main`` per submission spent ~35 ms of the judge's ~110
+    configuring pytest and collecting the same nine modules. Here both happen
+    once; each submission is one more pass of pytest's own run-test loop over
+    the collected items, with the plugin bound to that submission. Each pass
+    ends with every fixture torn down (the last item has no next item), as a
+    session would, so no state but the checks' memoised expected values
+    crosses from one submission to the next. Between passes the judge's
+    standard streams are its own again: they carry its protocol with the
+    orchestrator.
+
+    Built on pytest's configuration internals (`_prepareconfig`), which is why
+    the pytest version is pinned; `tests/test_runner_session.py` compares
+    passes with fresh sessions.
+    """
+
+    def __init__(self, *, exercises: frozenset[str] | None, public_only: bool) -> None:
+        from _pytest.config import _prepareconfig
+
+        self.plugin = GradingPlugin(None, exercises=exercises, public_only=public_only)
+        directory = checks_dir()
+        args = [
+            str(directory),
+            "-p", "no:cacheprovider",
+            "-p", "no:terminal",
+            "-p", "no:stepwise",
+            "-p", "no:unraisableexception",
+            "-p", "no:threadexception",
+            "-p", "no:logging",
+            # Only our plugin and pytest's own: a plugin installed beside the grader
+            # (pytest-randomly reorders and reseeds, say) must not change a grade.
+            "--disable-plugin-autoload",
+            "-c", os.devnull,
+            "--rootdir", str(directory),
+            "--capture=sys",
+            # Checks fail through CheckFailed, never a bare assert; rewriting the nine
+            # check modules cost ~0.15 s of every cold start.
+            "--assert=plain",
+        ]  # fmt: skip
+        self.config = _prepareconfig(args, plugins=[self.plugin])
+        self._capture = self.config.pluginmanager.getplugin("capturemanager")
+        try:
+            self.config._do_configure()
+            self.session = pytest.Session.from_config(self.config)
+            self.config.hook.pytest_sessionstart(session=self.session)
+            self.config.hook.pytest_collection(session=self.session)
+        except Exception as error:
+            raise GraderSetupError(f"the hidden checks could not be collected:\n{error}") from None
+        finally:
+            self._release_streams()
+        if self.plugin.collection_errors:
+            detail = "\n".join(self.plugin.collection_errors)
+            raise GraderSetupError(f"the hidden checks could not be collected:\n{detail}")
+
+    def _release_streams(self) -> None:
+        """Give the judge back its stdin, stdout and stderr.
+
+        pytest suspends capturing after each check but keeps stdin replaced
+        (reading it fails) until the session ends; here the session never
+        ends, and the judge reads its next submission from stdin.
+        """
+        if self._capture is not None:
+            self._capture.suspend_global_capture(in_=True)
+            self._capture.read_global_capture()  # nobody reads what is left there
+
+    def run(self, student: Any) -> CheckRun:
+        """One pass over the collected checks with ``student``; their results in order."""
+        plugin, session = self.plugin, self.session
+        plugin.bind(student)
+        session.testsfailed = 0
+        session.shouldstop = session.shouldfail = False
+        for item in session.items:
+            item._report_sections.clear()  # captured output of the last pass
+        try:
+            self.config.hook.pytest_runtestloop(session=session)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as error:  # pytest's own machinery failed, not a check
+            raise GraderSetupError(f"pytest failed while running the checks: {error!r}") from error
+        finally:
+            self._release_streams()
+            run = CheckRun(list(plugin.results), list(plugin.staff_log))
+            plugin.bind(None)  # the submission is over: hold nothing of it
+        return run
+
+
+_SESSIONS: dict[tuple[frozenset[str] | None, bool], CheckSession] = {}
 
 
 def run_checks(
