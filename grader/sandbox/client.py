@@ -175,15 +175,18 @@ class SandboxHost:
             raise IsolationError(_refusal(self._require, layers))
 
     def _template(self) -> HostTemplate:
-        """The template to fork the host from; ours is started (again) when it is gone."""
+        """The template to fork the host from; one of our own is started when it is gone.
+
+        That includes the template another judge shared with us: this judge
+        then pays for an import of its own rather than fail its submissions.
+        """
         state = self._state
         if state.template is not None and state.template.alive():
             return state.template
-        if not state.owns_template:
-            raise SandboxError("the host template this judge was given is gone")
         if state.template is not None:
             state.template.close()
         state.template = HostTemplate.start(log=state.workdir / "host.log")
+        state.owns_template = True
         return state.template
 
     def attach_template(self) -> HostTemplate:
