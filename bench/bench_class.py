@@ -17,7 +17,9 @@ the real CLI in a subprocess, and prints:
   pandas and scikit-learn (two processes, side by side on two cores);
 - the peak RSS of the largest process of the grading tree (sampled from /proc,
   cross-checked with RUSAGE_CHILDREN), against a bare torch process, and for
-  the first and the second half of the run (it must not grow with the class);
+  the first and the second half of the run (it must not grow with the class),
+  in a second class run: the runs that are timed are not sampled, since
+  sampling takes CPU from the grader;
 - whether every check's status and points in the class run equal those of the
   unoptimised path: each of `--check` submissions graded alone, by a fresh
   `grader grade SUB` process.
@@ -196,9 +198,18 @@ class Run:
 
 
 def run_measured(
-    argv: list[str], *, interval: float = 0.1, env: dict[str, str] | None = None
+    argv: list[str],
+    *,
+    interval: float = 0.1,
+    env: dict[str, str] | None = None,
+    sample: bool = True,
 ) -> Run:
-    """Run `argv`, sampling its process tree's memory every `interval` seconds."""
+    """Run `argv`, sampling its process tree's memory every `interval` seconds.
+
+    With `sample=False` nothing runs beside it: a sample walks every process
+    in /proc (a few ms of CPU each time, taken from the two cores the grader
+    is using), so runs that are timed are not sampled.
+    """
     started = time.perf_counter()
     process = subprocess.Popen(
         argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
@@ -212,12 +223,14 @@ def run_measured(
             stop.wait(interval)
 
     thread = threading.Thread(target=sampler, daemon=True)
-    thread.start()
+    if sample:
+        thread.start()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     _, stderr = process.communicate()
     seconds = time.perf_counter() - started
     stop.set()
-    thread.join()
+    if sample:
+        thread.join()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     return Run(seconds, process.returncode, tree, after.ru_maxrss, cpu, stderr)
@@ -375,22 +388,30 @@ def main(argv: list[str] | None = None) -> int:
 
         out = work / "out"
 
-        def grade_whole_class(into: Path, env: dict[str, str] | None = None) -> Run:
+        def grade_whole_class(
+            into: Path, env: dict[str, str] | None = None, *, sample: bool
+        ) -> Run:
             command = [*grader, "grade", "--class", str(class_dir), "--out", str(into)]
             command += ["--jobs", str(args.jobs), "--no-resume", "-q"]
-            print(f"grading {len(paths)} submissions, --jobs {args.jobs}", file=sys.stderr)
-            return run_measured(command, env=env)
+            what = "sampling memory" if sample else "timed"
+            print(f"grading {len(paths)} submissions, --jobs {args.jobs} ({what})", file=sys.stderr)
+            return run_measured(command, env=env, sample=sample)
 
-        whole = grade_whole_class(out)
-        if whole.code != 0:
-            print(whole.stderr, file=sys.stderr)
-            print(f"error: the class run exited with code {whole.code}", file=sys.stderr)
-            return 1
+        # Timed and sampled in separate runs: sampling takes CPU from the grader.
+        whole = grade_whole_class(out, sample=False)
+        sampled = grade_whole_class(work / "out-sampled", sample=True)
+        for run in (whole, sampled):
+            if run.code != 0:
+                print(run.stderr, file=sys.stderr)
+                print(f"error: the class run exited with code {run.code}", file=sys.stderr)
+                return 1
         torch_runs.append(torch_import_seconds(python))
         before: Run | None = None
+        before_sampled: Run | None = None
         if args.against is not None:
             env = dict(os.environ, PYTHONPATH=str(args.against.resolve()))
-            before = grade_whole_class(work / "against", env)
+            before = grade_whole_class(work / "against", env, sample=False)
+            before_sampled = grade_whole_class(work / "against-sampled", env, sample=True)
 
         subset = pick_subset(paths, args.check)
         alone: list[tuple[Path, Run]] = []
@@ -406,7 +427,8 @@ def main(argv: list[str] | None = None) -> int:
                             "--out",
                             str(work / "alone" / path.name),
                             "-q",
-                        ]
+                        ],
+                        sample=False,
                     ),
                 )
             )
@@ -441,14 +463,13 @@ def main(argv: list[str] | None = None) -> int:
         per_sub = whole.seconds / len(paths)
         cold = next(run for path, run in alone if path.name == subset[0].name)
         cold_all = [run.seconds for _, run in alone]
-        _, (peak_role, peak_kb) = max(whole.tree.peaks.items(), key=lambda kv: kv[1][1])
-        middle = (
-            whole.tree.timeline[0][0] + (whole.tree.timeline[-1][0] - whole.tree.timeline[0][0]) / 2
-        )
-        first = max((kb for t, kb in whole.tree.timeline if t <= middle), default=0)
-        second = max((kb for t, kb in whole.tree.timeline if t > middle), default=0)
+        _, (peak_role, peak_kb) = max(sampled.tree.peaks.items(), key=lambda kv: kv[1][1])
+        timeline = sampled.tree.timeline
+        middle = timeline[0][0] + (timeline[-1][0] - timeline[0][0]) / 2
+        first = max((kb for t, kb in timeline if t <= middle), default=0)
+        second = max((kb for t, kb in timeline if t > middle), default=0)
         roles: dict[str, int] = {}
-        for role, kb in whole.tree.peaks.values():
+        for role, kb in sampled.tree.peaks.values():
             roles[role] = max(roles.get(role, 0), kb)
 
         print()
@@ -525,8 +546,8 @@ def main(argv: list[str] | None = None) -> int:
             ),
             (
                 "  RUSAGE_CHILDREN max RSS (all runs)",
-                f"{whole.maxrss_children_kb / 1024:.0f} MB",
-                f"{whole.maxrss_children_kb / bare_kb:.2f} x bare",
+                f"{sampled.maxrss_children_kb / 1024:.0f} MB",
+                f"{sampled.maxrss_children_kb / bare_kb:.2f} x bare",
                 "",
                 "",
             ),
@@ -546,7 +567,8 @@ def main(argv: list[str] | None = None) -> int:
             ),
         ]
         if before is not None:
-            before_role, before_kb = max(before.tree.peaks.values(), key=lambda v: v[1])
+            assert before_sampled is not None
+            before_role, before_kb = max(before_sampled.tree.peaks.values(), key=lambda v: v[1])
             rows += [
                 (
                     f"the same class graded by {args.against}: total",
@@ -584,7 +606,10 @@ def main(argv: list[str] | None = None) -> int:
             "peak RSS by role: "
             + ", ".join(f"{role} {kb / 1024:.0f} MB" for role, kb in sorted(roles.items()))
         )
-        print(f"memory samples: {whole.tree.samples}; processes seen: {len(whole.tree.peaks)}")
+        print(
+            f"memory samples: {sampled.tree.samples} (in a second class run, not the timed one); "
+            f"processes seen: {len(sampled.tree.peaks)}"
+        )
         print("regraded alone: " + ", ".join(f"{p.name} {r.seconds:.2f} s" for p, r in alone))
         for problem in problems + against_problems:
             print(f"DIFFERENT: {problem}")
