@@ -36,6 +36,7 @@ import stat
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -68,13 +69,7 @@ class _Host:
 
     def reap(self) -> None:
         """Collect every exited child; keep the status of our workers."""
-        while True:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
+        for pid, status in exited_children():
             if pid in self.workers:
                 self.workers[pid].status = status
 
@@ -223,6 +218,18 @@ class _Host:
             self.stop(pid, 0.0)
         self.sweep("")
         os._exit(0)
+
+
+def exited_children() -> Iterator[tuple[int, int]]:
+    """(pid, wait status) of each child that has exited, reaped; never blocks."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        yield pid, status
 
 
 def _strays(spared: set[int]) -> list[int]:
