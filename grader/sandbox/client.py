@@ -115,7 +115,7 @@ class SandboxHost:
         self._masks = [*launcher.default_secrets(repo), *extra]
         _remove_leftovers()
         self._state = _State(Path(tempfile.mkdtemp(prefix=f"{_WORKDIR_PREFIX}{os.getpid()}-")))
-        self._state.template, self._state.owns_template = template, template is None
+        self._state.template = template
         self.inbox = self._state.workdir / "inbox"
         self.inbox.mkdir()
         self.inbox.chmod(0o311)  # root without capabilities cannot list other sessions
@@ -186,7 +186,6 @@ class SandboxHost:
         if state.template is not None:
             state.template.close()
         state.template = HostTemplate.start(log=state.workdir / "host.log")
-        state.owns_template = True
         return state.template
 
     def attach_template(self) -> HostTemplate:
@@ -327,8 +326,7 @@ class _State:
     control: socket.socket | None = None
     log: Any = None
     cgroup: Path | None = None
-    template: HostTemplate | None = None
-    owns_template: bool = True
+    template: HostTemplate | None = None  # ours to stop only if we started it
 
     def alive(self) -> bool:
         return self.control is not None and self.process is not None and self.process.alive()
