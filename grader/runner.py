@@ -9,6 +9,7 @@ themselves.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -88,10 +89,16 @@ def run_on_student(
 
 
 def prepare(exercises: Iterable[str] | None = None) -> None:
-    """Collect the checks now (before a judge forks, so that its copies need not)."""
+    """Collect the checks now (before a judge forks, so that its copies need not).
+
+    Checks that cannot be collected are not an error here: each submission
+    then gets a report saying the grader failed, with the reason in its
+    staff log, as it would without this head start.
+    """
     wanted = frozenset(exercises) if exercises is not None else None
     if (wanted, False) not in _SESSIONS:
-        _SESSIONS[(wanted, False)] = CheckSession(exercises=wanted, public_only=False)
+        with contextlib.suppress(GraderSetupError):
+            _SESSIONS[(wanted, False)] = CheckSession(exercises=wanted, public_only=False)
 
 
 class CheckSession:

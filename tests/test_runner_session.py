@@ -76,3 +76,19 @@ def test_the_checks_are_collected_once_per_selection(monkeypatch: pytest.MonkeyP
     assert {r.exercise for r in first.results} == {"ex01_multiclass"}
     runner.run_on_student(_view("dave"), exercises=["ex02_regression_binary"])
     assert len(built) == 2  # another selection is another session
+
+
+def test_checks_that_cannot_be_collected_do_not_stop_a_judge_starting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The judge collects before its first submission; a broken check module must
+    # still end in per-submission reports that say the grader failed.
+    def broken(self: CheckSession, **kwargs: Any) -> None:
+        raise runner.GraderSetupError("the hidden checks could not be collected: boom")
+
+    monkeypatch.setattr(runner, "_SESSIONS", {})
+    monkeypatch.setattr(CheckSession, "__init__", broken)
+    runner.prepare(None)
+    assert runner._SESSIONS == {}
+    with pytest.raises(runner.GraderSetupError, match="boom"):
+        runner.run_on_student(_view("dave"))
