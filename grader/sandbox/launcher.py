@@ -140,9 +140,9 @@ class Machine:
 def machine(python: str | None = None) -> Machine:
     """Probe the machine: cheap (three tiny subprocesses, run at once), cached.
 
-    It is on the critical path of every cold start (the judge probes before it
-    starts its host), so the probes run side by side, and once per process:
-    `machine()` and `machine(sys.executable)` share one answer.
+    Every cold start probes (while the host template imports), so the probes
+    run side by side, and once per process: `machine()` and
+    `machine(sys.executable)` share one answer.
     """
     return _machine(python or sys.executable)
 
