@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import torch
 
+from grader.assignment import reference
 from grader.checks._cache import memo
 from grader.checks._inputs import seed_for
 from grader.compare import CheckFailed, describe_type, expect_equal, expect_tensor
@@ -62,11 +63,11 @@ _HIDDEN = (
 
 
 @memo
-def _expected_load(reference: Any, table: tuple[Any, ...]) -> dict[str, Any]:
+def _expected_load(table: tuple[Any, ...]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "salaries.csv"
         path.write_text(_csv(*table), encoding="utf-8", newline="")
-        features, target, scaler = reference.load_salary_data(str(path))
+        features, target, scaler = reference(EXERCISE).load_salary_data(str(path))
     return {
         "features": np.array(features),
         "target": np.array(target),
@@ -118,9 +119,9 @@ class TestLoadSalaryData:
             )
 
     @pytest.mark.grade(exercise=EXERCISE, function="load_salary_data", points=2)
-    def test_category_codes(self, student: Any, ref: Any) -> None:
+    def test_category_codes(self, student: Any) -> None:
         report = _load(student, _HIDDEN)
-        expected = _expected_load(ref(EXERCISE), _HIDDEN)["features"]
+        expected = _expected_load(_HIDDEN)["features"]
         _expect_array(
             report["features"],
             expected,
@@ -129,9 +130,9 @@ class TestLoadSalaryData:
         )
 
     @pytest.mark.grade(exercise=EXERCISE, function="load_salary_data", points=2)
-    def test_scaled_target(self, student: Any, ref: Any) -> None:
+    def test_scaled_target(self, student: Any) -> None:
         report = _load(student, _HIDDEN)
-        expected = _expected_load(ref(EXERCISE), _HIDDEN)
+        expected = _expected_load(_HIDDEN)
         got = report["target"]
         raw = expected["target"] / expected["scaler"]["scale_"] + expected["scaler"]["data_min_"]
         if isinstance(got, np.ndarray) and got.shape == raw.shape and np.allclose(got, raw):
@@ -283,15 +284,24 @@ class TestMakeDataloader:
             raise CheckFailed("make_dataloader(..., shuffle=True) did not shuffle the samples")
 
 
+def _last_sample_case() -> tuple[np.ndarray, np.ndarray]:
+    gen = np.random.default_rng(seed_for("ex06.last_sample"))
+    return gen.normal(size=(6, 3)), gen.normal(size=(6,))
+
+
+@memo
+def _expected_last_sample() -> Any:
+    return reference(EXERCISE).last_sample(*_last_sample_case())
+
+
 class TestLastSample:
     """Checks of `last_sample`."""
 
     @pytest.mark.grade(exercise=EXERCISE, function="last_sample", points=1)
-    def test_keeps_float64(self, student: Any, ref: Any) -> None:
-        gen = np.random.default_rng(seed_for("ex06.last_sample"))
-        features, target = gen.normal(size=(6, 3)), gen.normal(size=(6,))
+    def test_keeps_float64(self, student: Any) -> None:
+        features, target = _last_sample_case()
         got = student.exercise(EXERCISE).call("last_sample", features, target)
-        expected = ref(EXERCISE).last_sample(features, target)
+        expected = _expected_last_sample()
         if not isinstance(got, tuple | list) or len(got) != 2:
             raise CheckFailed(
                 f"last_sample must return a pair (features, target), got {describe_type(got)}"

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 
+from grader.assignment import reference
 from grader.checks import expect_trained_state, same_trained_state
 from grader.checks._cache import memo
 from grader.checks._inputs import generator, seed_for, seeded
@@ -100,8 +101,8 @@ def _mean(values: list[float], sizes: list[int] | None) -> float:
 
 
 @memo
-def _expected_train(reference: Any, name: str) -> tuple[list[float], State]:
-    return _replay_train(reference.train, name)
+def _expected_train(name: str) -> tuple[list[float], State]:
+    return _replay_train(reference(EXERCISE).train, name)
 
 
 @memo
@@ -158,11 +159,11 @@ class TestBuildSalaryModel:
         expect_equal(got["layers"], expected, what="the layers of build_salary_model()")
 
     @pytest.mark.grade(exercise=EXERCISE, function="build_salary_model", points=1)
-    def test_seed_reproduces_reference(self, student: Any, ref: Any) -> None:
+    def test_seed_reproduces_reference(self, student: Any) -> None:
         for seed in (seed_for("ex07.build.a") % 10_000, seed_for("ex07.build.b") % 10_000):
             # the seed goes positionally: `seed=` would seed the worker, not the function
             got = student.exercise(EXERCISE).probe("describe_model", "build_salary_model", seed)
-            expected = _reference_model(ref(EXERCISE), seed)
+            expected = _reference_model(seed)
             if not got["is_module"] or got["layers"] != expected["layers"]:
                 raise CheckFailed("build_salary_model must build Linear(4, 2) then Linear(2, 1)")
             expect_trained_state(
@@ -171,9 +172,9 @@ class TestBuildSalaryModel:
 
 
 @memo
-def _reference_model(reference: Any, seed: int | None) -> dict[str, Any]:
+def _reference_model(seed: int | None) -> dict[str, Any]:
     with seeded(0 if seed is None else seed):
-        return describe_model(reference.build_salary_model(seed))
+        return describe_model(reference(EXERCISE).build_salary_model(seed))
 
 
 # ---------------------------------------------------------------- train
@@ -190,9 +191,9 @@ class TestTrain:
                 raise CheckFailed(f"train's loss for epoch {epoch} is {value}, not a mean MSE loss")
 
     @pytest.mark.grade(exercise=EXERCISE, function="train", points=2)
-    def test_epoch_loss_weighted_by_batch_size(self, student: Any, ref: Any) -> None:
+    def test_epoch_loss_weighted_by_batch_size(self, student: Any) -> None:
         report = _probe_train(student, "frozen")
-        expected, _ = _expected_train(ref(EXERCISE), "frozen")
+        expected, _ = _expected_train("frozen")
         unweighted, _ = _variant_train("frozen", True, False)
         if not _close(report["losses"], expected) and _close(report["losses"], unweighted):
             raise CheckFailed(
@@ -205,9 +206,9 @@ class TestTrain:
             expect_scalar(got, exp, what=f"train's loss for epoch {epoch}", rtol=1e-4, atol=1e-6)
 
     @pytest.mark.grade(exercise=EXERCISE, function="train", points=3)
-    def test_parameters_and_losses_match_reference(self, student: Any, ref: Any) -> None:
+    def test_parameters_and_losses_match_reference(self, student: Any) -> None:
         report = _probe_train(student, "training")
-        expected_losses, expected_state = _expected_train(ref(EXERCISE), "training")
+        expected_losses, expected_state = _expected_train("training")
         _, stale_state = _variant_train("training", False, True)
         got = report["state"]
         if not same_trained_state(got, expected_state) and same_trained_state(got, stale_state):
@@ -238,13 +239,13 @@ def _probe_evaluate(student: Any, name: str) -> dict[str, Any]:
 
 
 @memo
-def _expected_evaluate(reference: Any, name: str) -> tuple[float, float]:
+def _expected_evaluate(name: str) -> tuple[float, float]:
     """The reference's value, and the unweighted mean of batch losses (in eval mode)."""
     run = _run(name)
     model = build_model(run["model"])
     loader = make_loader(run["features"], run["target"], run["batch_size"])
     criterion = build_criterion("mse")
-    value = float(reference.evaluate(model, loader, criterion))
+    value = float(reference(EXERCISE).evaluate(model, loader, criterion))
     model.eval()
     with torch.no_grad():
         batch_losses = [float(criterion(model(x), y)) for x, y in loader]
@@ -255,9 +256,9 @@ class TestEvaluate:
     """Checks of `evaluate`."""
 
     @pytest.mark.grade(exercise=EXERCISE, function="evaluate", points=2)
-    def test_average_weighted_by_batch_size(self, student: Any, ref: Any) -> None:
+    def test_average_weighted_by_batch_size(self, student: Any) -> None:
         report = _probe_evaluate(student, "uneven")
-        expected, unweighted = _expected_evaluate(ref(EXERCISE), "uneven")
+        expected, unweighted = _expected_evaluate("uneven")
         value = report["value"]
         if isinstance(value, float) and abs(value - unweighted) < 1e-6 < abs(expected - unweighted):
             raise CheckFailed(
@@ -312,10 +313,10 @@ class TestToUsd:
     """Checks of `to_usd`."""
 
     @pytest.mark.grade(exercise=EXERCISE, function="to_usd", points=1)
-    def test_back_to_dollars(self, student: Any, ref: Any) -> None:
+    def test_back_to_dollars(self, student: Any) -> None:
         pred, low, high = _usd_case()
         report = student.exercise(EXERCISE).probe("to_usd", pred, low, high)
-        expected = _expected_usd(ref(EXERCISE))
+        expected = _expected_usd()
         got = report["value"]
         if not isinstance(got, np.ndarray):
             raise CheckFailed(f"to_usd must return a numpy.ndarray, got {report['type']}")
@@ -337,9 +338,9 @@ def _usd_case() -> tuple[torch.Tensor, float, float]:
 
 
 @memo
-def _expected_usd(reference: Any) -> np.ndarray:
+def _expected_usd() -> np.ndarray:
     from sklearn.preprocessing import MinMaxScaler
 
     pred, low, high = _usd_case()
     scaler = MinMaxScaler().fit(np.array([[low], [high]]))
-    return np.asarray(reference.to_usd(pred, scaler))
+    return np.asarray(reference(EXERCISE).to_usd(pred, scaler))
