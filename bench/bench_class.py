@@ -13,8 +13,10 @@ the real CLI in a subprocess, and prints:
 - beside it, a floor no grading path can beat: the CPU the checks and a
   full submission's code take in one warm process with no sandbox at all;
 - one submission from a cold start (`grader grade ONE --out`), same ratio,
-  beside its floor: the judge and the sandbox host must each import torch,
-  pandas and scikit-learn (two processes, side by side on two cores);
+  beside its floor: the host template must import torch, pandas and
+  scikit-learn; and the first run after a change to the grader, which also
+  computes the expected values a judge then keeps on disk (the benchmark
+  empties `grader/checks/.expected/` when it starts);
 - the peak RSS of the largest process of the grading tree (sampled from /proc,
   cross-checked with RUSAGE_CHILDREN), against a bare torch process, and for
   the first and the second half of the run (it must not grow with the class),
@@ -242,9 +244,13 @@ def torch_import_seconds(python: str, modules: str = "torch") -> float:
     return time.perf_counter() - started
 
 
-# What the judge (for the reference solutions) and the sandbox host (for the
-# student's) must each import before a cold start can grade ex06 and ex07.
+# What the host template must import before a worker can run a student's ex06
+# and ex07 (the judge too, for the reference solutions, until their expected
+# values are on disk: grader/checks/_cache.py).
 LIBRARIES = "torch, pandas, sklearn.preprocessing"
+# Where a judge keeps expected values between runs; emptied at the start, so the
+# first run is timed as the first run after a change to the grader would be.
+EXPECTED = Path(__file__).resolve().parents[1] / "grader" / "checks" / ".expected"
 
 
 # The judging work itself, with no sandbox: the checks and the student's code
@@ -385,6 +391,10 @@ def main(argv: list[str] | None = None) -> int:
         paths = build_class(class_dir, args.n)
         torch_runs = [torch_import_seconds(python)]
         bare_kb = bare_torch_kb(python)
+        shutil.rmtree(EXPECTED, ignore_errors=True)
+        first_run = run_measured(
+            [*grader, "grade", str(paths[0]), "--out", str(work / "first"), "-q"], sample=False
+        )
 
         out = work / "out"
 
@@ -448,6 +458,13 @@ def main(argv: list[str] | None = None) -> int:
             problems += differences(
                 name, out / name / "report.json", work / "alone" / path.name / name / "report.json"
             )
+
+        # the first run computed every expected value; the class read them from disk
+        if first_run.code != 0:
+            problems.append(f"{paths[0].name}: the first run exited with code {first_run.code}")
+        for report in (work / "first").glob("*/report.json"):
+            problems += differences(report.parent.name, out / report.parent.name / "report.json",
+                                    report)  # fmt: skip
 
         against_problems: list[str] = []
         if before is not None:
@@ -523,6 +540,13 @@ def main(argv: list[str] | None = None) -> int:
                 verdict(cold.seconds / torch_s <= COLD_RATIO),
             ),
             (
+                "  the same, the first run after a change (no expected values on disk)",
+                f"{first_run.seconds:.2f} s",
+                f"{first_run.seconds / torch_s:.2f}",
+                "",
+                "",
+            ),
+            (
                 f"  cold starts of the {len(cold_all)} regraded, median",
                 f"{statistics.median(cold_all):.2f} s",
                 f"{statistics.median(cold_all) / torch_s:.2f}",
@@ -559,7 +583,7 @@ def main(argv: list[str] | None = None) -> int:
                 verdict(second <= first * 1.05),
             ),
             (
-                f"grades equal to grading alone ({len(subset)} submissions)",
+                f"grades equal to grading alone ({len(subset) + 1} runs)",
                 "yes" if not problems else f"{len(problems)} differences",
                 "",
                 "identical",
