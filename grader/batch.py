@@ -25,13 +25,17 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from grader import __version__
 from grader.grading import not_gradable
 from grader.intake import SubmissionError, load_submission, submission_name
 from grader.model import SubmissionResult, SubmissionStatus
 from grader.reports import load_report, write_class_reports, write_submission_reports
+from grader.sandbox.errors import SandboxError
+
+if TYPE_CHECKING:
+    from grader.sandbox.spawner import HostTemplate
 
 Progress = Callable[[SubmissionResult], None]
 
@@ -110,8 +114,15 @@ def grade_class(
     resume: bool = True,
     exercises: Sequence[str] | None = None,
     on_result: Progress | None = None,
+    template: HostTemplate | None = None,
 ) -> list[SubmissionResult]:
-    """Grade every submission in ``paths`` into ``out_dir``; returns results in input order."""
+    """Grade every submission in ``paths`` into ``out_dir``; returns results in input order.
+
+    ``template``: a host template the caller started (and stops), from which
+    every judge's sandbox host is forked; without one, the first judge starts
+    its own. The command line starts it first thing, so that its library
+    import, the longest step of a cold start, begins as early as it can.
+    """
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     all_jobs = plan_jobs(list(paths))
@@ -127,7 +138,7 @@ def grade_class(
                 on_result(old)
     stopping: list[threading.Thread] = []
     if todo:
-        for result in _run_judges(todo, out_dir, jobs, require, exercises, stopping):
+        for result in _run_judges(todo, out_dir, jobs, require, exercises, stopping, template):
             results[result.submission] = result
             if on_result:
                 on_result(result)
@@ -156,6 +167,7 @@ def _run_judges(
     require: str | None,
     exercises: Sequence[str] | None,
     stopping: list[threading.Thread],
+    template: HostTemplate | None = None,
 ) -> Iterable[SubmissionResult]:
     """Feed ``todo`` to ``jobs`` judges; yield each result as it lands.
 
@@ -171,7 +183,7 @@ def _run_judges(
     slots = max(1, min(jobs, len(todo)))
     for _ in range(slots):
         work.put(None)
-    judges = _plan_judges(command, slots)
+    judges = _plan_judges(command, slots, template)
     threads = [
         threading.Thread(target=_drive_judge, args=(judge, work, done, out_dir), daemon=True)
         for judge in judges
@@ -186,21 +198,24 @@ def _run_judges(
         yield item
 
 
-def _plan_judges(command: list[str], slots: int) -> list[_Judge]:
+def _plan_judges(
+    command: list[str], slots: int, template: HostTemplate | None = None
+) -> list[_Judge]:
     """One judge we start, which forks the other ``slots - 1`` once its imports are paid.
 
     Each forked judge gets a pair of pipes of its own, passed to the first one
     as inherited descriptors. A judge that dies, or never says it is ready, is
-    replaced by one started from scratch, as before.
+    replaced by one started from scratch, as before. Each judge we start gets
+    a channel of its own to ``template``.
     """
-    first = _Judge(command)
+    first = _Judge(command, template)
     others = []
     for _ in range(slots - 1):
         requests_read, requests_write = os.pipe()
         replies_read, replies_write = os.pipe()
         first.fork_args += ["--fork", f"{requests_read}:{replies_write}"]
         first.pass_fds += [requests_read, replies_write]
-        other = _Judge(command)
+        other = _Judge(command, template)
         first.forked.append(other)
         other.pipes = (
             open(requests_write, "w", encoding="utf-8"),  # noqa: SIM115 - lives with the judge
@@ -213,8 +228,9 @@ def _plan_judges(command: list[str], slots: int) -> list[_Judge]:
 class _Judge:
     """One judge slot: a process we started, or one our first judge forked for us."""
 
-    def __init__(self, command: list[str]) -> None:
+    def __init__(self, command: list[str], template: HostTemplate | None = None) -> None:
         self.command = command
+        self.template = template
         self.process: subprocess.Popen[str] | None = None
         self.pipes: tuple[IO[str], IO[str]] | None = None  # (requests, replies)
         self.pid: int | None = None  # a forked judge's, from its ready line
@@ -232,9 +248,14 @@ class _Judge:
         for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(name, "1")
         fds, self.pass_fds = self.pass_fds, []
+        channel = self._template_channel()
+        extra = []
+        if channel is not None:
+            extra = ["--template-fd", str(channel.fileno())]
+            fds.append(channel.fileno())
         try:
             self.process = subprocess.Popen(
-                self.command + self.fork_args,
+                self.command + self.fork_args + extra,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=None,
@@ -244,6 +265,9 @@ class _Judge:
             )
         finally:
             self.fork_args = []
+            if channel is not None:
+                fds.remove(channel.fileno())
+                channel.forget()  # the judge's now
             for fd in fds:  # the judge's (and its forks') now: EOF then means "gone"
                 os.close(fd)
         assert self.process.stdin is not None and self.process.stdout is not None
@@ -258,6 +282,16 @@ class _Judge:
                 "or grade on a machine that allows the level you require",
             )
         self._ready = True
+
+    def _template_channel(self) -> HostTemplate | None:
+        """A new channel to the template for the judge about to start, if there is one
+        (and it still answers: otherwise the judge starts a template of its own)."""
+        if self.template is None:
+            return None
+        try:
+            return self.template.channel()
+        except SandboxError:
+            return None
 
     def _await_fork(self) -> bool:
         """Whether the judge forked for this slot said it is ready (False: start our own)."""

@@ -25,6 +25,7 @@ import gc
 import importlib
 import json
 import os
+import socket
 import sys
 import threading
 from collections.abc import Sequence
@@ -75,13 +76,16 @@ def serve(
     require: str | None,
     exercises: list[str] | None,
     forks: Sequence[tuple[int, int]] = (),
+    template: HostTemplate | None = None,
 ) -> int:
     """Grade what arrives on stdin; first fork one more judge per pair in ``forks``.
 
     Each pair is (requests, replies) file descriptors the orchestrator passed
     for another judge slot. The copies are forked once the imports are paid
     (they share those pages and cost no start-up of their own) and each starts
-    its own sandbox host, as a judge started from scratch would.
+    its own sandbox host, as a judge started from scratch would. ``template``
+    is a channel to a host template the orchestrator started (``--template-fd``);
+    without one, this judge starts its own.
     """
     # Import while the host template boots (its own torch import, in another
     # process). The thread starts only once the template is launched: importing
@@ -89,7 +93,9 @@ def serve(
     # the launch by most of a second.
     warm = threading.Thread(target=_warm, name="warm-imports", daemon=True)
     try:
-        host = SandboxHost(require=require, secrets=(out_dir,), on_launch=warm.start)
+        host = SandboxHost(
+            require=require, secrets=(out_dir,), on_launch=warm.start, template=template
+        )
     except SandboxError as error:  # e.g. the required isolation level is out of reach
         print(json.dumps({"ready": False, "error": str(error)}), flush=True)
         return 3
@@ -101,8 +107,7 @@ def serve(
         # Each fork's host comes from this judge's host template: a fork, not an import.
         templates = [host.attach_template() for _ in forks]
         children = [
-            _fork(i, forks, templates, host, out_dir, require, exercises)
-            for i in range(len(forks))
+            _fork(i, forks, templates, host, out_dir, require, exercises) for i in range(len(forks))
         ]
         print(json.dumps({"ready": True, "isolation": host.isolation.to_dict()}), flush=True)
         _grade_lines(host, out_dir, exercises)
@@ -200,8 +205,19 @@ def main(argv: list[str] | None = None) -> int:
         metavar="REQUESTS:REPLIES",
         help="also serve another judge slot over these inherited descriptors (repeatable)",
     )
+    parser.add_argument(
+        "--template-fd",
+        type=int,
+        default=None,
+        metavar="FD",
+        help="an inherited channel to a host template to fork the sandbox host from",
+    )
     args = parser.parse_args(argv)
-    return serve(args.out, require=args.require_isolation, exercises=args.exercise, forks=args.fork)
+    template = None
+    if args.template_fd is not None:
+        template = HostTemplate(socket.socket(fileno=args.template_fd), None)
+    return serve(args.out, require=args.require_isolation, exercises=args.exercise,
+                 forks=args.fork, template=template)  # fmt: skip
 
 
 if __name__ == "__main__":

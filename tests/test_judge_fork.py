@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "class"
 
 
@@ -66,3 +68,57 @@ def _zombie(pid: int) -> bool:
         return "zombie" in Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return True
+
+
+def test_a_judge_given_a_template_channel_starts_no_template_of_its_own(tmp_path: Path) -> None:
+    # What the orchestrator does: it starts the template first of all, and hands
+    # the first judge a spare channel (`--template-fd`).
+    from grader.sandbox.spawner import HostTemplate
+
+    template = HostTemplate.start(log=None, spares=1)
+    channel = template.channel()
+    judge = subprocess.Popen(
+        [sys.executable, "-m", "grader.judge", "--out", str(tmp_path / "out"),
+         "--template-fd", str(channel.fileno())],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        pass_fds=[channel.fileno()],
+    )  # fmt: skip
+    channel.forget()
+    assert judge.stdin is not None and judge.stdout is not None
+    template_pid = template.pid
+    assert template_pid is not None
+    try:
+        assert json.loads(judge.stdout.readline())["ready"] is True
+        assert not [pid for pid in _children(judge.pid) if _is_template(pid)]
+        hosts = [pid for pid in _children(template_pid) if _is_template(pid)]
+        assert len(hosts) == 1  # the judge's host, forked by the template it was given
+        judge.stdin.write(json.dumps({"path": str(EXAMPLES / "bob"), "name": "bob"}) + "\n")
+        judge.stdin.flush()
+        assert json.loads(judge.stdout.readline())["score"] == 100.0
+    finally:
+        judge.stdin.close()
+        code = judge.wait(timeout=60)
+        template.close()
+    assert code == 0
+    assert not Path(f"/proc/{template_pid}").exists()  # exited and reaped by its starter
+
+
+def test_a_spare_channel_needs_no_answer_from_the_template(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A channel made by `attach` waits for the template to finish importing; the
+    # first judge's is made at launch, so that it starts at once.
+    from grader.sandbox import launcher
+    from grader.sandbox.spawner import HostTemplate
+
+    def never_answers(fds: list[int], python: str = sys.executable) -> list[str]:
+        return [sys.executable, "-c", "import time; time.sleep(60)"]
+
+    monkeypatch.setattr(launcher, "template_command", never_answers)
+    template = HostTemplate.start(log=None, spares=1)
+    try:
+        spare = template.channel()  # returns at once: no request was made
+        assert spare.fileno() >= 0 and not template._spares
+        spare.close()
+    finally:
+        template.close()  # it never served: killed at once, not waited for

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader.commands.errors import CliError
+
+if TYPE_CHECKING:
+    from grader.sandbox.spawner import HostTemplate
 
 ISOLATION_LEVELS = ["L1", "L2", "L3"]
 
@@ -70,6 +73,29 @@ def collect_paths(args: argparse.Namespace) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
+    # First of all, before this command's own imports: the template's library
+    # import is the longest step of a cold start.
+    template = _host_template()
+    try:
+        return _grade(args, template)
+    finally:
+        if template is not None:
+            template.close()
+
+
+def _host_template() -> HostTemplate | None:
+    """The host template every judge of this run forks its sandbox host from."""
+    if not sys.platform.startswith("linux"):
+        return None
+    from grader.sandbox.spawner import HostTemplate
+
+    try:
+        return HostTemplate.start(log=None, spares=1)  # the first judge's channel
+    except OSError:  # the first judge starts its own, and says what went wrong
+        return None
+
+
+def _grade(args: argparse.Namespace, template: HostTemplate | None) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -99,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
                 resume=not args.no_resume,
                 exercises=args.exercise,
                 on_result=lambda _result: progress.advance(task),
+                template=template,
             )
         except JudgeStartError as error:
             raise CliError(str(error), error.hint) from None

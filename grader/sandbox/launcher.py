@@ -302,9 +302,9 @@ class HostPlan:
     planned: tuple[str, ...]
 
 
-def template_command(control_fd: int, python: str = sys.executable) -> list[str]:
+def template_command(control_fds: Sequence[int], python: str = sys.executable) -> list[str]:
     """The host template's command line (run it with `ENV_ALLOWLIST` as its environment)."""
-    config = {"repo": str(_SANDBOX_DIR.parent.parent), "control_fd": control_fd}
+    config = {"repo": str(_SANDBOX_DIR.parent.parent), "control_fds": list(control_fds)}
     return [python, "-I", str(_SANDBOX_DIR / "template.py"), json.dumps(config)]
 
 

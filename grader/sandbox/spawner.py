@@ -18,6 +18,7 @@ import select
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -77,29 +78,58 @@ class HostTemplate:
         self._process = process
         self._shared = False  # whether `attach` gave other judges channels of their own
         self._served = False  # whether it has answered a request (so it is done importing)
+        self._lock = threading.Lock()  # one request at a time: judge threads share a handle
+        self._spares: list[HostTemplate] = []
 
     @classmethod
-    def start(cls, *, log: Path) -> HostTemplate:
-        """Launch a template process; it loads its libraries while the caller goes on."""
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    def start(cls, *, log: Path | None, spares: int = 0) -> HostTemplate:
+        """Launch a template process; it loads its libraries while the caller goes on.
+
+        ``log`` gets its stderr (None: nowhere; a judge whose template fails
+        starts one of its own, which logs beside its host). ``spares`` more
+        channels are made now, for `channel` to hand out at once: one made by
+        `attach` waits until the template has loaded its libraries.
+        """
+        kind = socket.SOCK_SEQPACKET
+        pairs = [socket.socketpair(socket.AF_UNIX, kind) for _ in range(1 + spares)]
+        theirs = [pair[1].fileno() for pair in pairs]
         try:
-            with open(log, "ab") as stderr:
+            with open(log or os.devnull, "ab") as stderr:
                 process = subprocess.Popen(
-                    launcher.template_command(theirs.fileno()),
+                    launcher.template_command(theirs),
                     env=dict(launcher.ENV_ALLOWLIST),
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=stderr,
-                    pass_fds=[theirs.fileno()],
+                    pass_fds=theirs,
                     start_new_session=True,
                     cwd="/",
                 )
         except BaseException:
-            ours.close()
+            for ours, _ in pairs:
+                ours.close()
             raise
         finally:
-            theirs.close()
-        return cls(ours, process)
+            for _, their in pairs:
+                their.close()
+        template = cls(pairs[0][0], process)
+        template._spares = [HostTemplate(ours, None) for ours, _ in pairs[1:]]
+        return template
+
+    def channel(self) -> HostTemplate:
+        """A channel for a judge this process is about to start: a spare, or else a new
+        one (which waits for the template to have loaded its libraries)."""
+        with self._lock:
+            if self._spares:
+                self._shared = True
+                return self._spares.pop()
+        return self.attach()
+
+    def fileno(self) -> int:
+        """This channel's descriptor, to pass to a judge this process starts."""
+        if self._channel is None:
+            raise SandboxError("the host template is closed")
+        return self._channel.fileno()
 
     @property
     def pid(self) -> int | None:
@@ -120,11 +150,12 @@ class HostTemplate:
         if self._channel is None:
             raise SandboxError("the host template is closed")
         try:
-            socket.send_fds(self._channel, [json.dumps(message).encode()], fds)
-            readable, _, _ = select.select([self._channel], [], [], timeout)
-            data, got, _flags, _addr = (
-                socket.recv_fds(self._channel, 1 << 16, 2) if readable else (b"", [], 0, None)
-            )
+            with self._lock:
+                socket.send_fds(self._channel, [json.dumps(message).encode()], fds)
+                readable, _, _ = select.select([self._channel], [], [], timeout)
+                data, got, _flags, _addr = (
+                    socket.recv_fds(self._channel, 1 << 16, 2) if readable else (b"", [], 0, None)
+                )
         except OSError as exc:
             raise SandboxError(f"the host template is gone ({exc})") from None
         if not data:
@@ -180,6 +211,9 @@ class HostTemplate:
 
     def close(self) -> None:
         """Hang up; the owner also stops the template when no other judge uses it."""
+        for spare in self._spares:
+            spare.close()
+        self._spares = []
         if self._channel is not None:
             self._channel.close()
             self._channel = None
@@ -187,10 +221,11 @@ class HostTemplate:
         if process is None:
             return
         # It exits once its last channel is closed, having reaped its hosts (so
-        # their CPU time is accounted to us). One that never served, say after a
-        # refused start, may still be importing: nothing to wait for there.
+        # their CPU time is accounted to us). One that served no one and whose
+        # channels no one else holds, say after a refused start, may still be
+        # importing: nothing to wait for there.
         try:
-            process.wait(timeout=5 if self._served else 0)
+            process.wait(timeout=5 if self._served or self._shared else 0)
         except subprocess.TimeoutExpired:
             if self._shared:  # another judge still uses it: it exits after that one
                 return

@@ -9,9 +9,10 @@ class pays for torch, pandas and scikit-learn once on the untrusted side
 instead of once per judge, and a host that a student killed is replaced by a
 fork, not a fresh import.
 
-Requests arrive on channels (SOCK_SEQPACKET, one JSON object per packet); the
-judge that started the template holds the first, and `attach` adds one for a
-judge it forks:
+Requests arrive on channels (SOCK_SEQPACKET, one JSON object per packet): the
+one its starter holds, any spares made at launch (for the first judge an
+orchestrator starts: it need not wait for the import to get its channel), and
+those `attach` adds later (for a judge about to be forked):
 
     {"op": "host", "serve": {..}, "setup": {..} | null}
         + fds [host control socket, host log]  -> {"ok": true, "pid": p} + [pidfd]
@@ -48,13 +49,14 @@ _SETUP_FAILED = 111
 
 
 class _Template:
-    def __init__(self, first: socket.socket, environ: set[str]) -> None:
-        self.channels: dict[int, socket.socket] = {first.fileno(): first}
+    def __init__(self, channels: list[socket.socket], environ: set[str]) -> None:
+        self.channels: dict[int, socket.socket] = {c.fileno(): c for c in channels}
         self.environ = environ
         self.libc = ctypes.CDLL(None, use_errno=True)
         self.own_pid_ns: int | None = None  # opened on the first namespaced host
         self.poller = select.poll()
-        self.poller.register(first.fileno(), select.POLLIN)
+        for fd in self.channels:
+            self.poller.register(fd, select.POLLIN)
 
     def serve(self) -> NoReturn:
         while self.channels:
@@ -175,19 +177,19 @@ class _Template:
 
 
 def main(argv: list[str]) -> NoReturn:
-    """Entry point: `template.py CONFIG_JSON` with {"repo": ..., "control_fd": n}."""
+    """Entry point: `template.py CONFIG_JSON` with {"repo": ..., "control_fds": [n, ...]}."""
     environ = set(os.environ)  # as started: torch adds variables of its own
     config = json.loads(argv[0])
     sys.path.insert(0, config["repo"])
     sys.dont_write_bytecode = True
     started = time.monotonic()
-    first = socket.socket(fileno=int(config["control_fd"]))
+    channels = [socket.socket(fileno=int(fd)) for fd in config["control_fds"]]
     from grader.sandbox import host
 
     host.preload()
     print(f"host template: libraries loaded in {time.monotonic() - started:.2f} s",
           file=sys.stderr, flush=True)  # fmt: skip
-    _Template(first, environ).serve()
+    _Template(channels, environ).serve()
 
 
 if __name__ == "__main__":
