@@ -2,9 +2,10 @@
 
 ``grader grade --jobs N`` starts N of these: one process, which forks the
 other N-1 once its imports are done (``--fork``), so the class pays for the
-judging stack's imports once. Each judge owns one sandbox host, forked by the
-first judge's host template, which imports torch and the rest once for the
-whole class while the first judge imports its own; each judge writes each
+judging stack's imports once. Each judge owns one sandbox host, forked by one
+host template (started by ``grader grade``, or by a judge started alone),
+which imports torch and the rest once for the whole class while the first
+judge imports its own; each judge writes each
 submission's reports itself, atomically, before saying it is done, so a judge
 killed halfway never leaves a half-written report and never loses one already
 written.
