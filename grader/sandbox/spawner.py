@@ -76,7 +76,7 @@ class HostTemplate:
     def __init__(self, channel: socket.socket, process: subprocess.Popen[bytes] | None) -> None:
         self._channel: socket.socket | None = channel
         self._process = process
-        self._shared = False  # whether `attach` gave other judges channels of their own
+        self._shared = False  # whether other judges were given channels (`attach`, `channel`)
         self._served = False  # whether it has answered a request (so it is done importing)
         self._lock = threading.Lock()  # one request at a time: judge threads share a handle
         self._spares: list[HostTemplate] = []
