@@ -30,6 +30,11 @@ args = sys.argv[1:]
 out = Path(args[args.index("--out") + 1])
 mode = args[args.index("--mode") + 1]
 forks = [tuple(map(int, args[i + 1].split(":"))) for i, a in enumerate(args) if a == "--fork"]
+channel = "no-template"
+if "--template-fd" in args:  # what the orchestrator handed over must be a live socket
+    import stat
+    fd = int(args[args.index("--template-fd") + 1])
+    channel = "template-socket" if stat.S_ISSOCK(os.fstat(fd).st_mode) else "template-other"
 
 
 def serve(who):
@@ -42,7 +47,7 @@ def serve(who):
         if mode == "fork-dies" and who == "forked" and n == 1:
             os._exit(9)  # mid-submission, without a reply
         time.sleep(0.2)  # slow enough that every judge gets work
-        write_submission_reports(not_gradable(job["name"], f"{who} {os.getpid()}"), out)
+        write_submission_reports(not_gradable(job["name"], f"{who} {os.getpid()} {channel}"), out)
         print(json.dumps({"name": job["name"]}), flush=True)
 
 
@@ -124,6 +129,28 @@ def test_a_fork_that_never_says_ready_is_replaced(
     assert len(results) == len(who) == 4
     assert {reason.split()[0] for reason in who.values()} == {"started"}
     assert len({reason.split()[1] for reason in who.values()}) == 2  # a second judge was started
+
+
+def test_every_judge_started_gets_a_channel_to_the_callers_template(
+    tmp_path: Path, fake_judge: Callable[[str], None]
+) -> None:
+    from grader.sandbox.spawner import HostTemplate
+
+    fake_judge("ignore-forks")  # so that a second judge is started, not forked
+    template = HostTemplate.start(log=None, spares=1)
+    try:
+        # Once it serves, a channel made on request is as quick as the spare: the
+        # second judge then starts as soon as in the test above, and takes work.
+        template.attach().close()
+        grade_class(make_class(tmp_path / "class", 4), tmp_path / "out", jobs=2, template=template)
+    finally:
+        template.close()
+    who = graded_by(tmp_path / "out")
+    assert len({reason.split()[1] for reason in who.values()}) == 2  # two judges started
+    assert {reason.split()[2] for reason in who.values()} == {"template-socket"}
+    # and without one, judges start their own
+    grade_class(make_class(tmp_path / "again", 2), tmp_path / "out2", jobs=1)
+    assert {r.split()[2] for r in graded_by(tmp_path / "out2").values()} == {"no-template"}
 
 
 def test_a_forked_judge_that_dies_costs_only_its_submission(
