@@ -249,10 +249,9 @@ class _Judge:
             env.setdefault(name, "1")
         fds, self.pass_fds = self.pass_fds, []
         channel = self._template_channel()
-        extra = []
+        extra, extra_fds = [], []
         if channel is not None:
-            extra = ["--template-fd", str(channel.fileno())]
-            fds.append(channel.fileno())
+            extra, extra_fds = ["--template-fd", str(channel.fileno())], [channel.fileno()]
         try:
             self.process = subprocess.Popen(
                 self.command + self.fork_args + extra,
@@ -261,12 +260,11 @@ class _Judge:
                 stderr=None,
                 text=True,
                 env=env,
-                pass_fds=fds,
+                pass_fds=[*fds, *extra_fds],
             )
         finally:
             self.fork_args = []
             if channel is not None:
-                fds.remove(channel.fileno())
                 channel.forget()  # the judge's now
             for fd in fds:  # the judge's (and its forks') now: EOF then means "gone"
                 os.close(fd)

@@ -168,6 +168,13 @@ def unshare(flags: int) -> None:
         raise OSError(err, f"unshare: {os.strerror(err)}")
 
 
+def setns(fd: int, nstype: int) -> None:
+    """setns(2), raising OSError."""
+    if _libc.setns(ctypes.c_int(fd), ctypes.c_int(nstype)) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"setns: {os.strerror(err)}")
+
+
 def isolate(config: dict) -> list[str]:
     """Apply the filesystem layers in `config` to this process; returns their names.
 
