@@ -177,9 +177,9 @@ def _parent(pid: int) -> int:
 
 def _role(pid: int) -> str:
     command = _cmdline(pid)
-    if "sandbox/template.py" in command:  # the template, a host it forked, or a worker
+    if "sandbox/confined/template.py" in command:  # the template, a host it forked, or a worker
         depth, ancestor = 0, _parent(pid)
-        while "sandbox/template.py" in _cmdline(ancestor):
+        while "sandbox/confined/template.py" in _cmdline(ancestor):
             depth, ancestor = depth + 1, _parent(ancestor)
         return ("host template", "sandbox host", "worker")[min(depth, 2)]
     if "grader.judge" in command:

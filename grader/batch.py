@@ -32,10 +32,10 @@ from grader.grading import not_gradable
 from grader.intake import SubmissionError, load_submission, submission_name
 from grader.model import SubmissionResult, SubmissionStatus
 from grader.reports import load_report, write_class_reports, write_submission_reports
-from grader.sandbox.errors import SandboxError
+from grader.sandbox.trusted.errors import SandboxError
 
 if TYPE_CHECKING:
-    from grader.sandbox.spawner import HostTemplate
+    from grader.sandbox.trusted.spawner import HostTemplate
 
 Progress = Callable[[SubmissionResult], None]
 

@@ -105,7 +105,7 @@ def grade_autograder_root(root: Path) -> dict[str, Any]:
     import grader
     from grader.grading import grade_path
     from grader.reports import gradescope_results
-    from grader.sandbox.client import SandboxHost
+    from grader.sandbox.trusted.client import SandboxHost
 
     exercises = config.get("exercises") or None
     location = Path(grader.__file__).parent

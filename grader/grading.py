@@ -22,7 +22,7 @@ from grader.intake import Submission, SubmissionError, load_submission
 from grader.model import Isolation, SubmissionResult, SubmissionStatus
 
 if TYPE_CHECKING:
-    from grader.sandbox.client import SandboxHost
+    from grader.sandbox.trusted.client import SandboxHost
 
 # torch, pytest, the sandbox client and the checks are imported when first
 # needed, not here: the orchestrator imports this module for `not_gradable`
@@ -138,7 +138,7 @@ def grade_submission(
     exercises: Iterable[str] | None = None,
 ) -> SubmissionResult:
     """Grade one submission from scratch (starts and stops its own sandbox host)."""
-    from grader.sandbox.client import SandboxHost
+    from grader.sandbox.trusted.client import SandboxHost
 
     with SandboxHost(require=require) as host:
         return grade_path(Path(path), host, name=name, exercises=exercises)
@@ -150,7 +150,7 @@ def verify(*, require: str | None = None) -> tuple[SubmissionResult, SubmissionR
     A sound assignment gives the solutions full marks and the stubs zero;
     ``grader verify`` exits non-zero otherwise.
     """
-    from grader.sandbox.client import SandboxHost
+    from grader.sandbox.trusted.client import SandboxHost
 
     root = course_root()
     with SandboxHost(require=require) as host:

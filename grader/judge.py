@@ -32,9 +32,9 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.sandbox.client import SandboxHost
-from grader.sandbox.errors import SandboxError
-from grader.sandbox.spawner import HostTemplate
+from grader.sandbox.trusted.client import SandboxHost
+from grader.sandbox.trusted.errors import SandboxError
+from grader.sandbox.trusted.spawner import HostTemplate
 
 # What the first submission would otherwise import on its critical path: the
 # judging stack. Not torch._dynamo: see grader.torch_eager.

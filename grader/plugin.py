@@ -28,7 +28,7 @@ import pytest
 from grader.assignment import EXERCISES, reference
 from grader.compare import CheckFailed
 from grader.model import CheckResult, CheckStatus
-from grader.sandbox.errors import StudentFault
+from grader.sandbox.trusted.errors import StudentFault
 
 MARKER = "grade"
 STAFF_MESSAGE = "The grader could not run this check (a problem on our side); staff have been told."

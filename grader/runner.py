@@ -20,7 +20,7 @@ import pytest
 from grader.assignment import EXERCISES, checks_dir
 from grader.model import CheckResult
 from grader.plugin import GradingPlugin
-from grader.sandbox.errors import ImportFailed
+from grader.sandbox.trusted.errors import ImportFailed
 
 
 class GraderSetupError(RuntimeError):
@@ -204,11 +204,11 @@ def run_checks(
 
     ``backend="inprocess"`` runs the student code in this process (L0): only for
     the package's own tests of the checks. ``backend="sandbox"`` uses ``host``
-    (a started :class:`~grader.sandbox.client.SandboxHost`).
+    (a started :class:`~grader.sandbox.trusted.client.SandboxHost`).
     """
     wanted = list(exercises) if exercises is not None else list(EXERCISES)
     if backend == "inprocess":
-        from grader.sandbox.inprocess import InProcessSubmission
+        from grader.sandbox.trusted.inprocess import InProcessSubmission
 
         session: Any = InProcessSubmission(dict(sources))
         run = run_on_student(

@@ -7,7 +7,7 @@ only: a student who passes them all has not been graded (users' complaint:
 "I had the 'all tests passed' thing but… 51/70").
 
 Why the student's code runs in this process by default (the L0 backend,
-:mod:`grader.sandbox.inprocess`): it is the student's own code on the
+:mod:`grader.sandbox.trusted.inprocess`): it is the student's own code on the
 student's own machine, so there is nothing to protect the checker from, and
 the in-process backend works everywhere students work (macOS, Windows,
 Jupyter), while the sandbox needs Linux. Values still cross the same codec as
@@ -233,12 +233,12 @@ def _run(
 
     try:
         if not sandbox:
-            from grader.sandbox.inprocess import InProcessSubmission
+            from grader.sandbox.trusted.inprocess import InProcessSubmission
 
             with InProcessSubmission(sources, origins) as local:
                 return run(local), "in this process"
-        from grader.sandbox.client import SandboxHost
-        from grader.sandbox.errors import SandboxError
+        from grader.sandbox.trusted.client import SandboxHost
+        from grader.sandbox.trusted.errors import SandboxError
 
         try:
             with SandboxHost() as host, host.submission(sources, origins=origins) as session:

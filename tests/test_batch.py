@@ -134,7 +134,7 @@ def test_a_fork_that_never_says_ready_is_replaced(
 def test_every_judge_started_gets_a_channel_to_the_callers_template(
     tmp_path: Path, fake_judge: Callable[[str], None]
 ) -> None:
-    from grader.sandbox.spawner import HostTemplate
+    from grader.sandbox.trusted.spawner import HostTemplate
 
     fake_judge("ignore-forks")  # so that a second judge is started, not forked
     template = HostTemplate.start(log=None, spares=1)

@@ -23,7 +23,7 @@ def _children(pid: int) -> list[int]:
 
 def _is_template(pid: int) -> bool:
     try:
-        return b"sandbox/template.py" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        return b"sandbox/confined/template.py" in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
 
@@ -73,7 +73,7 @@ def _zombie(pid: int) -> bool:
 def test_a_judge_given_a_template_channel_starts_no_template_of_its_own(tmp_path: Path) -> None:
     # What the orchestrator does: it starts the template first of all, and hands
     # the first judge a spare channel (`--template-fd`).
-    from grader.sandbox.spawner import HostTemplate
+    from grader.sandbox.trusted.spawner import HostTemplate
 
     template = HostTemplate.start(log=None, spares=1)
     channel = template.channel()
@@ -108,8 +108,8 @@ def test_a_spare_channel_needs_no_answer_from_the_template(
 ) -> None:
     # A channel made by `attach` waits for the template to finish importing; the
     # first judge's is made at launch, so that it starts at once.
-    from grader.sandbox import launcher
-    from grader.sandbox.spawner import HostTemplate
+    from grader.sandbox.trusted import launcher
+    from grader.sandbox.trusted.spawner import HostTemplate
 
     def never_answers(fds: list[int], python: str = sys.executable) -> list[str]:
         return [sys.executable, "-c", "import time; time.sleep(60)"]

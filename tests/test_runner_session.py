@@ -16,7 +16,7 @@ import pytest
 from grader import runner
 from grader.intake import load_submission
 from grader.runner import CheckSession, StudentView
-from grader.sandbox.inprocess import InProcessSubmission
+from grader.sandbox.trusted.inprocess import InProcessSubmission
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "class"
 

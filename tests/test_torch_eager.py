@@ -77,7 +77,7 @@ def test_shim_keeps_dynamo_out_and_training_bit_identical() -> None:
 def test_worker_reset_does_not_import_dynamo() -> None:
     code = (
         "import sys, torch\n"
-        "from grader.sandbox import worker\n"
+        "from grader.sandbox.confined import worker\n"
         "torch._C._set_deterministic_algorithms(True, warn_only=True)\n"
         "worker.reset_globals(0)\n"
         "assert not torch.are_deterministic_algorithms_enabled()\n"

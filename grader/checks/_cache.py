@@ -77,7 +77,7 @@ def use_disk(sources: Sequence[Path]) -> None:
     ``sources``: the folders whose Python files the values depend on (the
     grader package and the reference solutions).
     """
-    from grader.sandbox import codec
+    from grader.sandbox.wire import codec
 
     clear()
     _FILE.append(FOLDER / f"{fingerprint(sources)}.bin")
@@ -99,7 +99,7 @@ def flush() -> None:
     """
     if not _FILE or not _NEW:
         return
-    from grader.sandbox import codec
+    from grader.sandbox.wire import codec
 
     merged = dict(_ON_DISK)
     for key in _NEW:

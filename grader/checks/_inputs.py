@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from grader.sandbox.probes_training import build_model
+from grader.sandbox.confined.probes_training import build_model
 
 __all__ = [
     "build",

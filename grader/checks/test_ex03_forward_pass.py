@@ -18,7 +18,7 @@ from grader.checks import (
     rows_sum_to_one,
 )
 from grader.compare import CheckFailed, expect_tensor
-from grader.sandbox.errors import StudentRaised
+from grader.sandbox.trusted.errors import StudentRaised
 
 EX = "ex03_forward_pass"
 TRANSPOSE = "use x @ weight.T: nn.Linear stores weight as (out, in)"

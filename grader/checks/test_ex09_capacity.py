@@ -15,7 +15,7 @@ import torch
 from grader.checks._cache import memo
 from grader.checks._inputs import seed_for
 from grader.compare import CheckFailed, expect_equal, expect_scalar
-from grader.sandbox.probes_training import build_model
+from grader.sandbox.confined.probes_training import build_model
 
 EXERCISE = "ex09_capacity"
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from grader.commands.errors import CliError
 
 if TYPE_CHECKING:
-    from grader.sandbox.spawner import HostTemplate
+    from grader.sandbox.trusted.spawner import HostTemplate
 
 ISOLATION_LEVELS = ["L1", "L2", "L3"]
 
@@ -87,7 +87,7 @@ def _host_template() -> HostTemplate | None:
     """The host template every judge of this run forks its sandbox host from."""
     if not sys.platform.startswith("linux"):
         return None
-    from grader.sandbox.spawner import HostTemplate
+    from grader.sandbox.trusted.spawner import HostTemplate
 
     try:
         return HostTemplate.start(log=None, spares=1)  # the first judge's channel

@@ -169,7 +169,9 @@ def bundle_modules(package: Path, extra: Iterable[str] = ()) -> set[str]:
     found: set[str] = set()
     todo = list(ROOTS)
     for folder in WHOLE:
-        todo += [f"{name}.{folder}.{path.stem}" for path in sorted((package / folder).glob("*.py"))]
+        for path in sorted((package / folder).rglob("*.py")):
+            dotted = path.relative_to(package).with_suffix("").as_posix().replace("/", ".")
+            todo.append(f"{name}.{dotted.removesuffix('.__init__')}")
     for text in extra:
         todo += _imports(ast.parse(text), name, "", nested=True)
     while todo:

@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.model import CheckResult, SubmissionResult, SubmissionStatus
-from grader.sandbox.client import Limits, SandboxHost
+from grader.sandbox.trusted.client import Limits, SandboxHost
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "tests" / "files" / "adversarial"

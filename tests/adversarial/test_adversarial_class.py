@@ -24,7 +24,7 @@ from pathlib import Path
 
 from adversarial_support import CONTROL_SOURCE, REPO, TOUCHED
 
-from grader.sandbox import launcher
+from grader.sandbox.trusted import launcher
 
 _SPEC = importlib.util.spec_from_file_location("hostile_class", REPO / "bench" / "hostile_class.py")
 assert _SPEC is not None and _SPEC.loader is not None

@@ -46,8 +46,8 @@ from adversarial_support import (
 from grader.grading import grade_path
 from grader.model import SubmissionResult
 from grader.reports import report_json, write_submission_reports
-from grader.sandbox import launcher
-from grader.sandbox.client import SandboxHost
+from grader.sandbox.trusted import launcher
+from grader.sandbox.trusted.client import SandboxHost
 
 CORPUS = load_corpus()
 SECRETS = {"GRADER_ADV_SECRET": "hunter2", "GITHUB_TOKEN": "ghp_adversarial_token"}

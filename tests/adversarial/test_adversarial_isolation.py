@@ -20,15 +20,15 @@ from adversarial_support import CORPUS, TOUCHED
 
 from grader import batch
 from grader.cli import main
-from grader.sandbox import codec
-from grader.sandbox.client import Limits, SandboxHost
-from grader.sandbox.errors import IsolationError
+from grader.sandbox.trusted.client import Limits, SandboxHost
+from grader.sandbox.trusted.errors import IsolationError
+from grader.sandbox.wire import codec
 
 # The real judge, on a machine where `unshare` is unavailable and, for L2, where
 # the host cannot confine itself either (the machine probe says so).
 SIMULATED_JUDGE = """\
 import dataclasses, sys
-from grader.sandbox import launcher
+from grader.sandbox.trusted import launcher
 probed = launcher.machine(sys.executable)
 changes = {"namespaces": False}
 if sys.argv[1] == "bare" and "confine" in {f.name for f in dataclasses.fields(probed)}:

@@ -24,7 +24,7 @@ import torch
 from grader.checks import _cache, _inputs
 from grader.model import CheckResult, CheckStatus
 from grader.runner import run_checks
-from grader.sandbox.probes_core import PROBES
+from grader.sandbox.confined.probes_core import PROBES
 
 ROOT = Path(__file__).resolve().parents[2]
 MISTAKES = ROOT / "tests" / "files" / "mistakes"

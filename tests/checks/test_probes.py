@@ -19,9 +19,9 @@ import torch
 from torch import nn
 
 from grader.assignment import reference
-from grader.sandbox import codec, probes, probes_training
-from grader.sandbox.probes import REGISTRY
-from grader.sandbox.probes_training import (
+from grader.sandbox.confined import probes, probes_training
+from grader.sandbox.confined.probes import REGISTRY
+from grader.sandbox.confined.probes_training import (
     PROBES,
     build_criterion,
     build_model,
@@ -31,6 +31,7 @@ from grader.sandbox.probes_training import (
     student_function,
     type_name,
 )
+from grader.sandbox.wire import codec
 
 SALARY_LAYERS = [["linear", 4, 2], ["linear", 2, 1]]
 
@@ -68,7 +69,7 @@ def test_registry_holds_every_training_probe() -> None:
 
 
 def test_registry_merges_the_core_probes_without_clash() -> None:
-    core = pytest.importorskip("grader.sandbox.probes_core")
+    core = pytest.importorskip("grader.sandbox.confined.probes_core")
     assert set(core.PROBES).isdisjoint(PROBES)
     assert set(core.PROBES) <= set(REGISTRY)
 

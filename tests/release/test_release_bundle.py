@@ -82,7 +82,7 @@ def test_the_bundle_leaves_out_solutions_tests_and_staff_code(bundle: Path) -> N
     for absent in ("solutions", "tests", "examples", "grader/release", "grader/demo.py"):
         assert absent not in present, absent
     assert "grader/batch.py" not in present and "grader/authoring" not in present
-    sandbox = {f"grader/sandbox/{p.name}" for p in (ROOT / "grader" / "sandbox").glob("*.py")}
+    sandbox = {p.relative_to(ROOT).as_posix() for p in (ROOT / "grader" / "sandbox").rglob("*.py")}
     assert sandbox <= present  # the sandbox goes whole: some of it is started as scripts
     assert not [p for p in present if "__pycache__" in p or p.endswith(".pyc")]
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from grader.sandbox import codec
-from grader.sandbox.codec import Caps, CodecError, dumps, loads
+from grader.sandbox.wire import codec
+from grader.sandbox.wire.codec import Caps, CodecError, dumps, loads
 
 
 def roundtrip(value: object, caps: Caps = codec.DEFAULT_CAPS) -> object:

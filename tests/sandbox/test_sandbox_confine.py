@@ -24,8 +24,9 @@ from pathlib import Path
 import pytest
 
 from grader.grading import grade_path
-from grader.sandbox import confine, launcher
-from grader.sandbox.client import ExerciseHandle, Limits, SandboxHost
+from grader.sandbox.confined import confine
+from grader.sandbox.trusted import launcher
+from grader.sandbox.trusted.client import ExerciseHandle, Limits, SandboxHost
 
 REPO = Path(__file__).resolve().parents[2]
 LIMITS = Limits(import_timeout=5.0, call_timeout=5.0, output_bytes=4096, restarts=1)
@@ -228,7 +229,8 @@ def test_secrets_and_the_repository_are_unreadable(ex: ExerciseHandle, reports: 
 def test_grader_files_are_unwritable(ex: ExerciseHandle) -> None:
     init = REPO / "grader" / "__init__.py"
     before = init.read_bytes()
-    for target in (REPO / "grader" / "pwned.py", init, REPO / "grader" / "sandbox" / "worker.py"):
+    worker = REPO / "grader" / "sandbox" / "confined" / "worker.py"
+    for target in (REPO / "grader" / "pwned.py", init, worker):
         assert ex.call("open_for_writing", str(target)) == DENIED, target
     assert init.read_bytes() == before
     assert not (REPO / "grader" / "pwned.py").exists()
@@ -242,7 +244,7 @@ def test_own_module_scratch_and_torch_still_work(ex: ExerciseHandle) -> None:
     assert ex.call("read_file", "notes.txt") == ["ok", 4]
     assert ex.call("gradient").tolist() == [2.0, 4.0, 6.0]
     assert ex.call("loader_with_workers", timeout=20) == 28.0  # /dev/shm, AF_UNIX, fork
-    assert ex.call("read_file", str(REPO / "grader" / "sandbox" / "codec.py"))[0] == "ok"
+    assert ex.call("read_file", str(REPO / "grader" / "sandbox" / "wire" / "codec.py"))[0] == "ok"
 
 
 def test_other_submissions_cannot_be_listed(ex: ExerciseHandle, host: SandboxHost) -> None:
@@ -468,7 +470,7 @@ def test_allowlist_closes_the_repository_and_hides_secrets(tmp_path: Path) -> No
     assert rules[str(repo / ".venv")] == confine.EXEC_READ
     assert rules[str(scratch)] == confine.SCRATCH
     assert rules[str(inbox)] == confine.FS_READ_FILE
-    sandbox = str(Path(confine.__file__).parent)
+    sandbox = str(Path(confine.__file__).parent.parent)  # grader/sandbox, whole
     assert rules[sandbox] == confine.READ
     assert not any(
         access & (confine.FS_MAKE_BLOCK | confine.FS_MAKE_CHAR) for access in rules.values()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox.client import Limits, SandboxHost
+from grader.sandbox.trusted.client import Limits, SandboxHost
 
 SOURCE = "import os\n\ndef pid():\n    return os.getpid()\n"
 LIMITS = Limits(import_timeout=5.0, call_timeout=2.0)
@@ -60,7 +60,7 @@ def test_a_forked_copy_forgets_the_host_without_stopping_it(host: SandboxHost) -
 
 
 def test_the_host_folder_is_named_after_its_judge(host: SandboxHost) -> None:
-    from grader.sandbox import launcher
+    from grader.sandbox.trusted import launcher
 
     # what lets a later judge remove it if this one is killed (test_sandbox_leftovers.py)
     assert launcher.owner_of(host._state.workdir, "grader-judge-") == os.getpid()

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader.sandbox import confine, launcher
-from grader.sandbox.client import Limits, SandboxHost, SubmissionSandbox
-from grader.sandbox.errors import (
+from grader.sandbox.confined import confine
+from grader.sandbox.trusted import launcher
+from grader.sandbox.trusted.client import Limits, SandboxHost, SubmissionSandbox
+from grader.sandbox.trusted.errors import (
     CallTimeout,
     FunctionNotFound,
     ImportFailed,
@@ -264,7 +265,7 @@ def test_unknown_probe_is_a_grader_error(ex) -> None:
 
 
 def test_probe_runs_in_the_worker(ex) -> None:
-    from grader.sandbox.probes import REGISTRY
+    from grader.sandbox.confined.probes import REGISTRY
 
     if "core_call" not in REGISTRY:
         pytest.skip("probe core_call is not registered")
@@ -287,7 +288,7 @@ def test_secrets_are_absent(host: SandboxHost, ex) -> None:
             continue
         with pytest.raises(StudentRaised, match="PermissionError"):
             ex.call("list_path", str(folder))
-    assert ex.call("read_path", str(REPO / "grader" / "sandbox" / "worker.py")) > 0
+    assert ex.call("read_path", str(REPO / "grader" / "sandbox" / "confined" / "worker.py")) > 0
     with pytest.raises(StudentRaised, match="PermissionError"):  # other submissions' folders
         ex.call("list_path", "/tmp/.inbox")
 

@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader.sandbox import probes
-from grader.sandbox.errors import (
+from grader.sandbox.confined import probes
+from grader.sandbox.trusted.errors import (
     FunctionNotFound,
     ImportFailed,
     SandboxError,
     StudentRaised,
     ValueRejected,
 )
-from grader.sandbox.inprocess import InProcessSubmission
+from grader.sandbox.trusted.inprocess import InProcessSubmission
 
 HOSTILE = (Path(__file__).parent / "files" / "hostile.py").read_text()
 
@@ -50,7 +50,7 @@ def test_faults_are_worded_like_the_sandbox(ex) -> None:
 
 
 def test_output_is_captured_and_capped() -> None:
-    from grader.sandbox.client import Limits
+    from grader.sandbox.trusted.client import Limits
 
     with InProcessSubmission({"ex01_hostile": HOSTILE}, limits=Limits(output_bytes=100)) as s:
         ex = s.exercise("ex01_hostile")

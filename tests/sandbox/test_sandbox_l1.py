@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox import launcher
-from grader.sandbox.client import Limits, SandboxHost
-from grader.sandbox.errors import CallTimeout, SandboxError, WorkerCrashed
+from grader.sandbox.trusted import launcher
+from grader.sandbox.trusted.client import Limits, SandboxHost
+from grader.sandbox.trusted.errors import CallTimeout, SandboxError, WorkerCrashed
 
 HOSTILE = (Path(__file__).parent / "files" / "hostile.py").read_text()
 LIMITS = Limits(import_timeout=2.0, call_timeout=0.5, output_bytes=4096, restarts=2)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox import launcher
+from grader.sandbox.trusted import launcher
 
 L1 = ["subprocess", "rlimits", "codec"]
 
@@ -39,7 +39,7 @@ def test_missing_for_names_what_is_lacking() -> None:
 
 def test_the_template_is_isolated_python_with_allowlisted_env(tmp_path: Path) -> None:
     argv = launcher.template_command([7, 8])
-    assert argv[1:3] == ["-I", str(Path(launcher.__file__).with_name("template.py"))]
+    assert argv[1:3] == ["-I", str(Path(launcher.__file__).parents[1] / "confined" / "template.py")]
     assert json.loads(argv[-1])["control_fds"] == [7, 8]
     assert launcher.ENV_ALLOWLIST["CUDA_VISIBLE_DEVICES"] == ""
     assert launcher.ENV_ALLOWLIST["OMP_NUM_THREADS"] == "1"
@@ -70,7 +70,7 @@ def test_default_secrets_cover_checks_solutions_tests_and_git() -> None:
 
 def test_paths_under_scratch_roots_are_kept_outermost_first() -> None:
     # A CI checkout and its venv under /tmp must survive the tmpfs put on /tmp.
-    from grader.sandbox.mounts import _hidden_by_scratch
+    from grader.sandbox.confined.mounts import _hidden_by_scratch
 
     kept = _hidden_by_scratch(
         ["/tmp/ci/repo", "/tmp/ci/repo/.venv", "/usr/lib/python3", "/dev/shm/x", "/tmpfoo"]
@@ -89,7 +89,7 @@ def test_the_host_command_asks_to_keep_the_checkout_and_the_interpreter() -> Non
     assert plan.setup is not None
     setup = plan.setup
     assert sys.prefix in setup["keep"]
-    assert str(Path(launcher.__file__).resolve().parents[2]) in setup["keep"]
+    assert str(Path(launcher.__file__).resolve().parents[3]) in setup["keep"]
 
 
 def test_the_interpreter_tree_is_kept_even_when_site_did_not_run() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox import client, launcher
+from grader.sandbox.trusted import client, launcher
 
 
 @pytest.fixture

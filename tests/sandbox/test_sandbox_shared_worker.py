@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from grader.sandbox.client import Limits, SandboxHost
-from grader.sandbox.errors import ImportFailed, WorkerCrashed, WorkerUnstable
+from grader.sandbox.trusted.client import Limits, SandboxHost
+from grader.sandbox.trusted.errors import ImportFailed, WorkerCrashed, WorkerUnstable
 
 LIMITS = Limits(import_timeout=5.0, call_timeout=2.0, restarts=1)
 
@@ -144,7 +144,7 @@ def test_the_host_froze_its_imports_before_forking(host: SandboxHost) -> None:
 
 
 def test_a_name_that_is_not_a_module_name_is_refused(host: SandboxHost) -> None:
-    from grader.sandbox.errors import SandboxError
+    from grader.sandbox.trusted.errors import SandboxError
 
     for name in ("../ex01", "ex01.py", "ex 01", ""):
         with pytest.raises(SandboxError, match="not a valid exercise name"):

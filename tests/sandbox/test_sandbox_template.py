@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox.client import Limits, SandboxHost
+from grader.sandbox.trusted.client import Limits, SandboxHost
 
 SOURCE = "import os\n\ndef pid():\n    return os.getpid()\n"
 LIMITS = Limits(import_timeout=5.0, call_timeout=2.0)

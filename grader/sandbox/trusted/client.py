@@ -29,13 +29,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader.model import Isolation
-from grader.sandbox import launcher
-from grader.sandbox.errors import IsolationError, Locate, NoTasks, SandboxError
-from grader.sandbox.session import ExerciseHandle, SubmissionSandbox
-from grader.sandbox.spawner import HostProcess, HostTemplate
+from grader.sandbox.trusted import launcher
+from grader.sandbox.trusted.errors import IsolationError, Locate, NoTasks, SandboxError
+from grader.sandbox.trusted.session import ExerciseHandle, SubmissionSandbox
+from grader.sandbox.trusted.spawner import HostProcess, HostTemplate
 
 if TYPE_CHECKING:
-    from grader.sandbox import codec
+    from grader.sandbox.wire import codec
 
 # codec and protocol (which import torch) load with the first call, not here:
 # the judge starts its sandbox host before paying for its own torch import.
@@ -63,7 +63,7 @@ class Limits:
 
     def caps(self) -> codec.Caps:
         """The codec caps matching these limits."""
-        from grader.sandbox import codec
+        from grader.sandbox.wire import codec
 
         return codec.Caps(max_bytes=self.value_bytes)
 
@@ -108,7 +108,7 @@ class SandboxHost:
         self._namespaces = namespaces
         if require is not None:
             launcher.missing_for(require, ())  # an unknown level name fails here
-        repo = Path(__file__).resolve().parent.parent.parent
+        repo = Path(__file__).resolve().parents[3]
         extra = [Path(p).resolve() for p in secrets]
         for path in extra:
             path.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """The host template: imports the sandbox's libraries once, then forks sandbox hosts.
 
-Started by the judge as `python -I <repo>/grader/sandbox/template.py CONFIG`,
+Started by the judge as `python -I <repo>/grader/sandbox/confined/template.py CONFIG`,
 with the sandbox's environment allowlist, in a session of its own. It runs
 only the grader's code: it never loads a hidden check, a solution or a
 student's file, so what its children inherit is libraries and nothing worth
@@ -105,7 +105,7 @@ class _Template:
         channel.close()
 
     def reap(self) -> None:
-        from grader.sandbox.host import exited_children  # loaded by the preload already
+        from grader.sandbox.confined.host import exited_children  # loaded by the preload already
 
         for _pid, _status in exited_children():
             pass  # hosts report to their judges; the template only collects them
@@ -117,7 +117,7 @@ class _Template:
     ) -> tuple[dict[str, Any], list[int]]:
         if len(fds) != 2:
             return {"ok": False, "error": "a host needs its control socket and its log"}, []
-        from grader.sandbox import mounts  # standard library only
+        from grader.sandbox.confined import mounts  # standard library only
 
         setup = message.get("setup")
         for stream in (sys.stdout, sys.stderr):
@@ -156,12 +156,12 @@ class _Template:
             os.closerange(4, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
             config = dict(serve)
             if setup is not None:
-                from grader.sandbox import confine, mounts
+                from grader.sandbox.confined import confine, mounts
 
                 config["applied"] = mounts.isolate(setup)
                 config["inbox"], config["scratch"] = mounts.INBOX, mounts.SCRATCH
                 confine.drop_privileges(setup["uid"])
-            from grader.sandbox import host
+            from grader.sandbox.confined import host
 
             host.run(config, socket.socket(fileno=3), self.environ)
         except BaseException as exc:  # fail closed: a host never serves half-isolated
@@ -179,7 +179,7 @@ def main(argv: list[str]) -> NoReturn:
     sys.dont_write_bytecode = True
     started = time.monotonic()
     channels = [socket.socket(fileno=int(fd)) for fd in config["control_fds"]]
-    from grader.sandbox import host
+    from grader.sandbox.confined import host
 
     host.preload()
     print(f"host template: libraries loaded in {time.monotonic() - started:.2f} s",

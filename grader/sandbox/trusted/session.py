@@ -29,7 +29,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from grader.sandbox.errors import (
+from grader.sandbox.trusted.errors import (
     CallTimeout,
     ImportFailed,
     Locate,
@@ -43,7 +43,7 @@ from grader.sandbox.errors import (
 )
 
 if TYPE_CHECKING:
-    from grader.sandbox.client import Limits, SandboxHost
+    from grader.sandbox.trusted.client import Limits, SandboxHost
 
 __all__ = ["ExerciseHandle", "SubmissionSandbox"]
 
@@ -66,7 +66,7 @@ class SubmissionSandbox:
         origins: dict[str, str] | None = None,
         locate: dict[str, Locate] | None = None,
     ) -> None:
-        from grader.sandbox import protocol  # imports torch: the judge has it by now
+        from grader.sandbox.wire import protocol  # imports torch: the judge has it by now
 
         for name in sources:
             if not protocol.MODULE_NAME.fullmatch(name):
@@ -269,7 +269,7 @@ class ExerciseHandle:
     # ---------------------------------------------------------------- internals
 
     def _drain(self, fd: int) -> None:
-        from grader.sandbox import protocol
+        from grader.sandbox.wire import protocol
 
         for _ in range(16):  # bounded: a flood must not starve the deadline
             chunk = protocol.drain(fd)
@@ -286,7 +286,7 @@ class ExerciseHandle:
         return self._owner.end_worker(wait, self)
 
     def _start(self) -> _Live:
-        from grader.sandbox import protocol
+        from grader.sandbox.wire import protocol
 
         if self._failure is not None:
             raise self._failure
@@ -310,7 +310,7 @@ class ExerciseHandle:
         return live
 
     def _await_ready(self, live: _Live) -> ImportFailed | None:
-        from grader.sandbox import protocol
+        from grader.sandbox.wire import protocol
 
         limit = self._limits.import_timeout
         where = f"while importing {self._display}"
@@ -354,7 +354,7 @@ class ExerciseHandle:
         seed: int,
         target: str,
     ) -> Any:
-        from grader.sandbox import codec, protocol
+        from grader.sandbox.wire import codec, protocol
 
         if self._owner.closed:
             raise SandboxError("this submission's sandbox is closed")

@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from grader.sandbox import codec
+from grader.sandbox.wire import codec
 
 __all__ = [
     "MODULE_NAME",

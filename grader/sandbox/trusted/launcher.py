@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.sandbox import confine
+from grader.sandbox.confined import confine
 
 __all__ = [
     "ENV_ALLOWLIST",
@@ -92,7 +92,7 @@ ENV_ALLOWLIST = {
     "PYTHONDONTWRITEBYTECODE": "1",
     "CUDA_VISIBLE_DEVICES": "",
 }
-_SANDBOX_DIR = Path(__file__).resolve().parent
+_SANDBOX_DIR = Path(__file__).resolve().parent.parent  # grader/sandbox
 _NOBODY = 65534
 
 
@@ -159,7 +159,7 @@ def _machine(python: str) -> Machine:
                                    "--fork", "--mount-proc", "true"])  # fmt: skip
     uid_probes = None
     if root and setpriv:
-        host = str(_SANDBOX_DIR / "host.py")
+        host = str(_SANDBOX_DIR / "confined" / "host.py")
         uid_probes = (
             _start([python, "-I", "-c", _WHERE, host]),
             _start([setpriv, f"--reuid={_NOBODY}", f"--regid={_NOBODY}", "--clear-groups",
@@ -305,7 +305,7 @@ class HostPlan:
 def template_command(control_fds: Sequence[int], python: str = sys.executable) -> list[str]:
     """The host template's command line (run it with `ENV_ALLOWLIST` as its environment)."""
     config = {"repo": str(_SANDBOX_DIR.parent.parent), "control_fds": list(control_fds)}
-    return [python, "-I", str(_SANDBOX_DIR / "template.py"), json.dumps(config)]
+    return [python, "-I", str(_SANDBOX_DIR / "confined" / "template.py"), json.dumps(config)]
 
 
 def _host_needs(repo: str, python: str) -> set[str]:

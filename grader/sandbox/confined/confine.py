@@ -285,7 +285,7 @@ def landlock_rules(
     hidden = [real(p) for p in secrets]
     installed = os.path.basename(real(repo)) in ("site-packages", "dist-packages")
     closed = [] if installed else [real(repo)]
-    sandbox = os.path.dirname(os.path.abspath(__file__))
+    sandbox = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # grader/sandbox
     interpreter = _interpreter_paths() if extra is None else list(extra)
     wanted: list[tuple[str, int]] = [(p, EXEC_READ) for p in interpreter]
     wanted += [(p, EXEC_READ) for p in _SYSTEM_EXEC]

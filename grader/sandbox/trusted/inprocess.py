@@ -27,15 +27,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from grader.sandbox import codec, worker
-from grader.sandbox.client import Limits
-from grader.sandbox.errors import (
+from grader.sandbox.confined import worker
+from grader.sandbox.trusted.client import Limits
+from grader.sandbox.trusted.errors import (
     ImportFailed,
     SandboxError,
     StudentFault,
     call_fault,
     import_fault,
 )
+from grader.sandbox.wire import codec
 
 __all__ = ["InProcessExercise", "InProcessSubmission"]
 
@@ -165,7 +166,7 @@ class InProcessExercise:
         request = {"id": rid, "op": op, "name": name, "seed": seed,
                    "args": packed.tree[0], "kwargs": packed.tree[1]}  # fmt: skip
         header, buffers = codec.unpack(codec.pack(request, packed.buffers))  # the wire, as JSON
-        from grader.sandbox.probes import REGISTRY
+        from grader.sandbox.confined.probes import REGISTRY
 
         with self._student_context():
             reply, out = worker.handle(

@@ -481,4 +481,4 @@ PROBES: dict[str, Callable[..., Any]] = {
     "calculate_capacity": probe_calculate_capacity,
     "build_four_layer_net": probe_build_four_layer_net,
 }
-"""The probes of ex05–ex09 by name; merged into `grader.sandbox.probes.REGISTRY`."""
+"""The probes of ex05–ex09 by name; merged into `grader.sandbox.confined.probes.REGISTRY`."""

@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from grader.sandbox.probes_training import (
+from grader.sandbox.confined.probes_training import (
     build_criterion,
     build_model,
     describe_model,
@@ -153,4 +153,4 @@ PROBES: dict[str, Callable[..., Any]] = {
     "core_forward_manual": probe_forward_manual,
     "core_gradients_of": probe_gradients_of,
 }
-"""Probe name -> probe; merged into ``grader.sandbox.probes.REGISTRY``."""
+"""Probe name -> probe; merged into ``grader.sandbox.confined.probes.REGISTRY``."""

@@ -287,7 +287,8 @@ def _child(
         tempfile.tempdir = scratch
         sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
         sys.stderr.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-        from grader.sandbox import codec, worker
+        from grader.sandbox.confined import worker
+        from grader.sandbox.wire import codec
 
         sock = socket.socket(fileno=3)
         caps = codec.Caps(max_bytes=int(limits["value_bytes"]))
@@ -408,7 +409,8 @@ def preload() -> None:
     from grader.torch_eager import skip_dynamo_import
 
     skip_dynamo_import()  # workers run eager code: 0.9 s less per host start
-    from grader.sandbox import codec, probes, protocol, worker  # noqa: F401
+    from grader.sandbox.confined import worker
+    from grader.sandbox.wire import codec, protocol  # noqa: F401
 
     worker.reset_globals(0)  # its first call imports lazily: pay it once, here
     # Out of the collector's sight, the imports' objects are never traversed by a
@@ -431,7 +433,7 @@ def run(config: dict[str, Any], control: socket.socket, environ: set[str]) -> No
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a worker's kill(1, SIGINT) must not stop us
     repo = config["repo"]
     layers = _observed_layers(config, repo, environ)  # before Landlock hides what they check
-    from grader.sandbox import confine  # before serving: every worker inherits it
+    from grader.sandbox.confined import confine  # before serving: every worker inherits it
 
     confined = confine.confine(repo=repo, inbox=config["inbox"], scratch=config["scratch"],
                                secrets=config.get("secrets", []),

@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from grader.sandbox.probes_training import PROBES as _training
+from grader.sandbox.confined.probes_training import PROBES as _training
 
 try:
-    from grader.sandbox.probes_core import PROBES as _core
+    from grader.sandbox.confined.probes_core import PROBES as _core
 except ModuleNotFoundError as error:
-    if error.name != "grader.sandbox.probes_core":
+    if error.name != "grader.sandbox.confined.probes_core":
         raise
     _core = {}
 

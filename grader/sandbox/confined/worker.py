@@ -44,7 +44,7 @@ from typing import Any, NoReturn
 import numpy as np
 import torch
 
-from grader.sandbox import codec, protocol
+from grader.sandbox.wire import codec, protocol
 
 __all__ = ["describe", "handle", "load_module", "reset_globals", "serve"]
 
@@ -243,7 +243,7 @@ def serve(
     registered gets to run after the last reply (threats rows 10, 24).
     `hint_after` (seconds): if an import is still running then, say where.
     """
-    from grader.sandbox.probes import REGISTRY  # preloaded by the host
+    from grader.sandbox.confined.probes import REGISTRY  # preloaded by the host
 
     modules: dict[str, types.ModuleType] = {}
     while True:

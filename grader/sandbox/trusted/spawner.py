@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from grader.sandbox import launcher
-from grader.sandbox.errors import SandboxError
+from grader.sandbox.trusted import launcher
+from grader.sandbox.trusted.errors import SandboxError
 
 __all__ = ["HostProcess", "HostTemplate"]
 
