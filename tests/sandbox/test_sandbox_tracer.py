@@ -1,0 +1,74 @@
+"""The run-time "by hand" record: shortcuts are seen however they are reached."""
+
+from __future__ import annotations
+
+import builtins
+import importlib
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode, _pop_mode
+
+from grader.sandbox.confined.tracer import Trace, _mode_stack, forbidden_ran, trace
+
+X = torch.randn(4, 3)
+Y = torch.tensor([0, 2, 1, 0])
+
+
+def _ran(fn, shortcuts=("F.softmax", "F.cross_entropy", "nn.MSELoss")) -> list[str]:
+    with trace() as record:
+        fn()
+    assert not record.tampered
+    return forbidden_ran(record, list(shortcuts))
+
+
+def test_by_hand_softmax_is_clean() -> None:
+    def by_hand() -> torch.Tensor:
+        e = torch.exp(X - X.max(dim=1, keepdim=True).values)
+        return e / e.sum(dim=1, keepdim=True)
+
+    assert _ran(by_hand) == []
+
+
+def test_computed_name_is_seen() -> None:
+    assert _ran(lambda: getattr(F, "soft" + "max")(X, dim=1)) == ["F.softmax"]
+
+
+def test_importlib_and_vars_are_seen() -> None:
+    functional = importlib.import_module("torch.nn." + "functional")
+    assert _ran(lambda: functional.cross_entropy(X, Y)) == ["F.cross_entropy"]
+    assert _ran(lambda: vars(nn)["MSE" + "Loss"]()(X, X)) == ["nn.MSELoss"]
+
+
+def test_builtins_stash_and_alias_are_seen() -> None:
+    builtins.__dict__["_stash"] = F.softmax
+    try:
+        assert _ran(lambda: builtins.__dict__["_stash"](X, dim=1)) == ["F.softmax"]
+    finally:
+        del builtins.__dict__["_stash"]
+    sm = X.softmax
+    assert _ran(lambda: sm(1)) == ["F.softmax"]
+
+
+def test_popping_the_recorder_is_tampering() -> None:
+    with trace() as record:
+        _pop_mode()
+        F.softmax(X, dim=1)
+    assert record.tampered
+
+
+def test_covering_the_recorder_is_tampering() -> None:
+    class Swallow(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            return func(*args, **(kwargs or {}))
+
+    with trace() as record:
+        Swallow().__enter__()  # left on the stack, above the recorder
+    assert record.tampered
+    assert _mode_stack() == []  # the trace put the stack back as it found it
+
+
+def test_trace_crosses_the_wire_as_plain_data() -> None:
+    record = Trace(ops=["exp", "_softmax"], tampered=True)
+    assert Trace.from_wire(record.to_wire()) == record
