@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m grader.demo --out reports/demo
+	$(BIN)/python examples/demo.py --out reports/demo
 
 test: $(STAMP)
 	@sh scripts/ensure-chromium.sh

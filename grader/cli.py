@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
+from grader.assignment import AssignmentError, use
 from grader.commands import check, ci_grade, grade, gradescope, merge, release, stubs, verify
 from grader.commands.errors import CliError
 
@@ -27,13 +29,26 @@ def build_parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     for verb in VERBS:
         verb.register(verbs)
+    for sub in verbs.choices.values():  # every verb grades, checks or builds one assignment
+        sub.add_argument(
+            "--assignment",
+            type=Path,
+            metavar="DIR",
+            help="the assignment folder (holding assignment.toml); default: "
+            "$GRADER_ASSIGNMENT, else the course this grader ships with",
+        )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        use(args.assignment)
         return int(args.func(args))
+    except AssignmentError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        print(f"hint: {error.hint}", file=sys.stderr)
+        return EXIT_USAGE
     except CliError as error:
         print(f"error: {error}", file=sys.stderr)
         if error.hint:

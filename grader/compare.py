@@ -1,7 +1,7 @@
 """Judging values in the parent: type, shape, dtype, finiteness, then values.
 
 Every helper stops at the first mismatch and raises :class:`CheckFailed` with a
-message written for the student ("softmax_manual returned shape (3,) but
+message written for the student ("normalize_rows returned shape (3,) but
 expected (3, 1)"). The checks in ``grader/checks`` only ever compare values
 that came back through the codec, so nothing here calls ``repr`` or ``==`` on
 an object the student built: decoded values are plain tensors, numbers,
@@ -99,7 +99,7 @@ def expect_tensor(
     floating dtype, compared in float64), finiteness (NaN/Inf only where
     ``expected`` has the same value and ``equal_nan`` is set), then values
     within ``atol + rtol * |expected|``. ``what`` names the function
-    (``"softmax_manual"``) or the value (``"the dW returned by output_layer_grads"``).
+    (``"normalize_rows"``) or the value (``"the dW returned by grads_by_hand"``).
     """
     if dtype not in ("exact", "floating"):
         raise ValueError(f"dtype policy must be 'exact' or 'floating', not {dtype!r}")

@@ -8,10 +8,10 @@ once when it builds the image, and ``run_autograder`` once per submission
     pyproject.toml             the grader's project file, as in this checkout
     requirements.txt           its pinned dependencies, generated from pyproject.toml
     gradescope.json            this bundle's settings (hidden-check visibility, exercises)
-    grader/                    the grader package, hidden checks included
-    solutions/                 reference solutions (the checks compare against them)
-    exercises/*.py             the released stubs (an untouched stub is recognised as such)
-    datasets/                  the course data
+    grader/                    the grader package (the engine: no course in it)
+    assignment/                the assignment graded: assignment.toml, its hidden
+                               checks, probes, reference solutions, released stubs
+                               (an untouched stub is recognised as such) and data files
 
 The hidden checks and solutions never reach students: Gradescope shows them
 only ``results.json``. The zip is reproducible (sorted entries, fixed
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import __version__
-from grader.assignment import EXERCISES, course_root
+from grader.assignment import Assignment, current
 from grader.gradescope_run import CONFIG_NAME
 from grader.reports.gradescope import VISIBILITIES
 
@@ -72,29 +72,31 @@ def build_bundle(
     *,
     hidden_visibility: str = "after_published",
     exercises: Sequence[str] | None = None,
-    course: Path | None = None,
+    assignment: Assignment | None = None,
 ) -> Bundle:
     """Write the autograder zip to ``out`` (atomically) and describe what went in.
 
     ``hidden_visibility`` is when Gradescope shows hidden checks (see
     :func:`grader.reports.gradescope_results`); ``exercises`` limits grading
     to some exercises (an assignment per lesson), default all of them.
+    ``assignment`` defaults to the active one.
     """
-    course = (course or course_root()).resolve()
+    assignment = assignment or current()
     out = Path(out).resolve()
     if hidden_visibility not in VISIBILITIES:
         raise BundleError(
             f"hidden visibility {hidden_visibility!r} is not one of {', '.join(VISIBILITIES)}"
         )
-    unknown = [name for name in exercises or () if name not in EXERCISES]
+    names = list(assignment.exercises)
+    unknown = [name for name in exercises or () if name not in names]
     if unknown:
         raise BundleError(f"unknown exercise(s): {', '.join(unknown)}")
     config: dict[str, Any] = {
         "grader_version": __version__,
         "hidden_visibility": hidden_visibility,
-        "exercises": sorted(set(exercises), key=list(EXERCISES).index) if exercises else None,
+        "exercises": sorted(set(exercises), key=names.index) if exercises else None,
     }
-    entries = _entries(course, out, config)
+    entries = _entries(assignment, out, config)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     os.close(fd)
@@ -115,13 +117,17 @@ def build_bundle(
     return Bundle(out, tuple(name for name, _ in entries), config)
 
 
-def _entries(course: Path, out: Path, config: dict[str, Any]) -> list[tuple[str, bytes]]:
+def _entries(assignment: Assignment, out: Path, config: dict[str, Any]) -> list[tuple[str, bytes]]:
     """Every (zip name, bytes) of the bundle, checked and sorted."""
-    deploy = course / "deploy" / "gradescope"
     package = Path(__file__).resolve().parent
+    course = package.parent  # the grader's checkout: its deploy files and project file
+    deploy = course / "deploy" / "gradescope"
+    root = assignment.root
+    graded = config["exercises"] or list(assignment.exercises)
     required = [deploy / name for name in _EXECUTABLE]
-    required += [course / "pyproject.toml", package / "checks", course / "datasets"]
-    required += [course / "solutions" / f"{name}.py" for name in config["exercises"] or EXERCISES]
+    required += [course / "pyproject.toml", assignment.checks_dir, *assignment.data_files]
+    required += [assignment.solutions_dir / f"{name}.py" for name in graded]
+    required += [*assignment.probe_files]
     missing = [str(path) for path in required if not path.exists()]
     if missing:
         raise BundleError(
@@ -132,14 +138,19 @@ def _entries(course: Path, out: Path, config: dict[str, Any]) -> list[tuple[str,
     files["pyproject.toml"] = (course / "pyproject.toml").read_bytes()
     files["requirements.txt"] = requirements_txt(course / "pyproject.toml").encode()
     files[CONFIG_NAME] = (json.dumps(config, indent=2, sort_keys=True) + "\n").encode()
-    for prefix, folder, pattern in (
-        ("grader", package, "**/*"),
-        ("solutions", course / "solutions", "*.py"),
-        ("exercises", course / "exercises", "*.py"),
-        ("datasets", course / "datasets", "*"),
+    for path in _files(package, "**/*", skip=out):
+        files[f"grader/{path.relative_to(package).as_posix()}"] = path.read_bytes()
+    inside = [root / "assignment.toml", *assignment.data_files, *assignment.probe_files]
+    for folder, pattern in (
+        (assignment.checks_dir, "**/*"),
+        (assignment.solutions_dir, "*.py"),
+        (assignment.exercises_dir, "*.py"),
     ):
-        for path in _files(folder, pattern, skip=out):
-            files[f"{prefix}/{path.relative_to(folder).as_posix()}"] = path.read_bytes()
+        inside += _files(folder, pattern, skip=out)
+    for path in inside:
+        if not path.is_relative_to(root):
+            raise BundleError(f"{path} is outside the assignment folder {root}; move it inside")
+        files[f"assignment/{path.relative_to(root).as_posix()}"] = path.read_bytes()
     return sorted(files.items())
 
 

@@ -4,7 +4,7 @@
 once per submission. Gradescope's layout, under a root that is ``/autograder``
 there (``--root`` or ``GRADER_AUTOGRADER_ROOT`` elsewhere, e.g. in tests):
 
-    source/                 the unpacked bundle: grader/, solutions/, datasets/, gradescope.json
+    source/                 the unpacked bundle: grader/, assignment/, gradescope.json
     submission/             the student's files, put there by Gradescope
     results/results.json    what Gradescope shows; written here, atomically, last
 
@@ -97,8 +97,8 @@ def grade_autograder_root(root: Path) -> dict[str, Any]:
     """
     source = root / "source"
     config = load_config(source)
-    # The bundle is the course: solutions and released stubs live beside the grader package.
-    os.environ.setdefault("GRADER_COURSE_ROOT", str(source))
+    # The bundle carries its assignment (checks, solutions, released stubs) beside the grader.
+    os.environ.setdefault("GRADER_ASSIGNMENT", str(source / "assignment"))
 
     import torch
 

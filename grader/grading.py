@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader import __version__
-from grader.assignment import EXERCISES, course_root
+from grader.assignment import EXERCISES, current
 from grader.intake import Submission, SubmissionError, load_submission
 from grader.model import Isolation, SubmissionResult, SubmissionStatus
 
@@ -87,7 +87,8 @@ def grade_loaded(
     for src in submission.exercises.values():
         notes.extend(f"{src.origin}: {note}" for note in src.notes)
     if not submission.exercises and not submission.problems:
-        notes.append("No exercise files were found (expected names like ex01_multiclass.py).")
+        example = next(iter(EXERCISES), "exercise")
+        notes.append(f"No exercise files were found (expected names like {example}.py).")
     try:
         with host.submission(sources, origins=origins, locate=locate) as session:
             view = StudentView(session, available=sources, problems=submission.problems)
@@ -152,10 +153,10 @@ def verify(*, require: str | None = None) -> tuple[SubmissionResult, SubmissionR
     """
     from grader.sandbox.trusted.client import SandboxHost
 
-    root = course_root()
+    assignment = current()
     with SandboxHost(require=require) as host:
-        solutions = grade_path(root / "solutions", host, name="solutions")
-        stubs = grade_path(root / "exercises", host, name="stubs")
+        solutions = grade_path(assignment.solutions_dir, host, name="solutions")
+        stubs = grade_path(assignment.exercises_dir, host, name="stubs")
     return solutions, stubs
 
 
@@ -173,4 +174,23 @@ def verify_problems(solutions: SubmissionResult, stubs: SubmissionResult) -> lis
     missing = [name for name in EXERCISES if name not in graded]
     if missing:
         problems.append(f"no checks ran for: {', '.join(missing)}")
+    problems += _declared_points_problems(solutions)
+    return problems
+
+
+def _declared_points_problems(solutions: SubmissionResult) -> list[str]:
+    """Where the checks' points disagree with the points the assignment file declares."""
+    found: dict[tuple[str, str], float] = {}
+    for check in solutions.checks:
+        key = (check.exercise, check.function)
+        found[key] = found.get(key, 0.0) + check.max_points
+    problems = []
+    for exercise in current().exercises.values():
+        for function, points in exercise.points.items():
+            got = found.get((exercise.name, function), 0.0)
+            if abs(got - points) > 1e-9:
+                problems.append(
+                    f"{exercise.name}.{function}: the checks give {got:g} points, "
+                    f"the assignment file declares {points:g}"
+                )
     return problems

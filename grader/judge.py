@@ -40,11 +40,8 @@ from grader.sandbox.trusted.spawner import HostTemplate
 # judging stack. Not torch._dynamo: see grader.torch_eager.
 _WARM = (
     "torch", "torch.optim", "pytest", "grader.grading", "grader.runner", "grader.reports",
-    "grader.checks",
+    "grader.checklib",
 )  # fmt: skip
-# What the ex06/ex07 reference solutions pull in, needed only to compute expected
-# values that are not on disk yet (grader.checks._cache): ~0.75 s of import.
-_REFERENCE_LIBRARIES = ("pandas", "sklearn.preprocessing")
 
 
 def _warm() -> None:
@@ -53,14 +50,18 @@ def _warm() -> None:
             importlib.import_module(name)
     import torch
 
-    from grader.assignment import solutions_dir
-    from grader.checks import _cache
+    from grader.assignment import current
+    from grader.checklib import cache as _cache
     from grader.torch_eager import skip_dynamo_import
 
     torch.set_num_threads(1)  # before any parallel op: see grading.grade_loaded
-    _cache.use_disk([Path(__file__).resolve().parent, solutions_dir()])
+    assignment = current()
+    _cache.use_disk([Path(__file__).resolve().parent, assignment.checks_dir,
+                     assignment.solutions_dir])  # fmt: skip
     if not _cache.on_disk():  # the first run since the code changed: compute, as before
-        for name in _REFERENCE_LIBRARIES:
+        # What the reference solutions may pull in (pandas and scikit-learn for the
+        # bundled course, ~0.75 s), needed only for expected values not on disk yet.
+        for name in assignment.packages:
             with contextlib.suppress(ImportError):
                 importlib.import_module(name)
     skip_dynamo_import()  # this process never compiles: 0.9 s less per cold start
@@ -169,7 +170,7 @@ def _fork(
 
 
 def _grade_lines(host: SandboxHost, out_dir: Path, exercises: list[str] | None) -> None:
-    from grader.checks import _cache
+    from grader.checklib import cache as _cache
     from grader.grading import grade_path
     from grader.reports import write_submission_reports
 

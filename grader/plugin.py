@@ -1,6 +1,6 @@
 """The pytest plugin that turns hidden checks into graded results.
 
-Checks are ordinary pytest functions in ``grader/checks/`` that carry one
+Checks are ordinary pytest functions in the assignment's checks folder that carry one
 ``grade`` marker. This plugin supplies their fixtures (``student``, ``ref``),
 keeps only the exercises asked for, and converts every outcome into a
 :class:`~grader.model.CheckResult`. It runs in the trusted parent; the student's

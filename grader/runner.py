@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from grader.assignment import EXERCISES, checks_dir
+from grader.assignment import EXERCISES, current
 from grader.model import CheckResult
 from grader.plugin import GradingPlugin
 from grader.sandbox.trusted.errors import ImportFailed
@@ -77,7 +77,7 @@ def run_on_student(
 ) -> CheckRun:
     """Run every selected check against ``student`` and return their results."""
     wanted = frozenset(exercises) if exercises is not None else None
-    key = (wanted, public_only)
+    key = (current().root, wanted, public_only)
     checks = _SESSIONS.get(key)
     if checks is None:
         checks = _SESSIONS[key] = CheckSession(exercises=wanted, public_only=public_only)
@@ -96,9 +96,10 @@ def prepare(exercises: Iterable[str] | None = None) -> None:
     staff log, as it would without this head start.
     """
     wanted = frozenset(exercises) if exercises is not None else None
-    if (wanted, False) not in _SESSIONS:
+    key = (current().root, wanted, False)
+    if key not in _SESSIONS:
         with contextlib.suppress(GraderSetupError):
-            _SESSIONS[(wanted, False)] = CheckSession(exercises=wanted, public_only=False)
+            _SESSIONS[key] = CheckSession(exercises=wanted, public_only=False)
 
 
 class CheckSession:
@@ -123,9 +124,13 @@ class CheckSession:
         from _pytest.config import _prepareconfig
 
         self.plugin = GradingPlugin(None, exercises=exercises, public_only=public_only)
-        directory = checks_dir()
+        directory = current().checks_dir
+        if not directory.is_dir():
+            raise GraderSetupError(f"the checks folder {directory} does not exist")
         args = [
             str(directory),
+            # Checks are `check_*.py`, so pytest and coverage never take them for tests.
+            "-o", "python_files=check_*.py",
             "-p", "no:cacheprovider",
             "-p", "no:terminal",
             "-p", "no:stepwise",
@@ -189,7 +194,7 @@ class CheckSession:
         return run
 
 
-_SESSIONS: dict[tuple[frozenset[str] | None, bool], CheckSession] = {}
+_SESSIONS: dict[tuple[Any, frozenset[str] | None, bool], CheckSession] = {}
 
 
 def run_checks(

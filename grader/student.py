@@ -105,7 +105,7 @@ def check(
 ) -> CheckReport:
     """Run the public checks on the exercises in ``path`` and print what they found.
 
-    ``exercises`` is one name or several (``"ex03_forward_pass"``, or just
+    ``exercises`` is one name or several (``"ex02_shapes"``, or just
     ``"ex03"``); None checks every exercise. ``path`` is the folder of
     exercise files (default: ``exercises/`` here, or the folder a notebook
     runs in). Raises :class:`CheckError` for a problem the caller can fix.
@@ -133,7 +133,8 @@ def check(
     if not submission.exercises and not submission.problems:
         raise CheckError(
             f"no exercise files in {folder}",
-            "files must be named like ex03_forward_pass.py or ex03_forward_pass.ipynb; "
+            f"files must be named like {next(iter(EXERCISES))}.py or "
+            f"{next(iter(EXERCISES))}.ipynb; "
             "give their folder with --path",
         )
     sources = {name: src.source for name, src in submission.exercises.items()}
@@ -163,14 +164,13 @@ def check(
 
 
 def _called_from_an_exercise() -> bool:
-    """Whether ``check``'s caller is a module imported as an exercise (as the grader names them).
+    """Whether ``check``'s caller is a module the grader is importing as an exercise.
 
-    A student's own session runs as ``__main__``; the grader imports each
-    exercise under its own name (``ex03_forward_pass``), in the sandbox as in
-    this process.
+    A student's own session runs as ``__main__``; the grader's worker marks
+    each exercise module it imports (in the sandbox as in this process), so
+    this needs no assignment file, which the sandbox cannot read.
     """
-    caller = sys._getframe(2).f_globals.get("__name__")
-    return caller in EXERCISES
+    return sys._getframe(2).f_globals.get("__grader_exercise__") is True
 
 
 def resolve_exercises(names: str | Iterable[str] | None) -> list[str]:

@@ -288,6 +288,7 @@ def test_stubs_pass_ruff() -> None:
 def course(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "solutions", tmp_path / "solutions")
     shutil.copytree(ROOT / "exercises", tmp_path / "exercises")
+    shutil.copy(ROOT / "assignment.toml", tmp_path / "assignment.toml")
     return tmp_path
 
 

@@ -5,21 +5,22 @@ from __future__ import annotations
 import json
 
 import pytest
+from course_files import COURSE, demo_module
 
-from grader.assignment import course_root
-from grader.demo import MISTAKES, _patched, build_example_class
+_demo = demo_module()
+MISTAKES, _patched, build_example_class = _demo.MISTAKES, _demo._patched, _demo.build_example_class
 
 
 def test_committed_example_class_equals_a_fresh_generation() -> None:
-    root = course_root()
+    root = COURSE.root
     for relative, text in build_example_class(root).items():
         path = root / relative
-        assert path.is_file(), f"{relative} is missing: run python -m grader.demo --build"
-        assert path.read_text() == text, f"{relative} is stale: run python -m grader.demo --build"
+        assert path.is_file(), f"{relative} is missing: run python examples/demo.py --build"
+        assert path.read_text() == text, f"{relative} is stale: run python examples/demo.py --build"
 
 
 def test_every_planned_mistake_changes_its_solution() -> None:
-    files = build_example_class(course_root())
+    files = build_example_class(COURSE.root)
     for exercise in MISTAKES:
         dave = files[next(p for p in files if p.parts[-2] == "dave" and p.stem == exercise)]
         alice = files[next(p for p in files if p.parts[-2] == "alice" and p.stem == exercise)]
@@ -32,7 +33,7 @@ def test_an_edit_that_no_longer_matches_is_an_error() -> None:
 
 
 def test_erin_notebook_is_broken_json_and_bob_notebooks_are_valid() -> None:
-    files = build_example_class(course_root())
+    files = build_example_class(COURSE.root)
     for path, text in files.items():
         if path.suffix != ".ipynb":
             continue

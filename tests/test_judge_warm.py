@@ -12,7 +12,7 @@ _WARM = (
     "judge._warm()\n"
     "print(json.dumps({'frozen': gc.get_freeze_count(),\n"
     "                  'dynamo': 'torch._dynamo' in sys.modules,\n"
-    "                  'checks': 'grader.checks' in sys.modules}))\n"
+    "                  'checks': 'grader.checklib' in sys.modules}))\n"
 )
 
 

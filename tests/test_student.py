@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from course_files import COURSE
 
 import grader
-from grader.assignment import EXERCISES, course_root
+from grader.assignment import EXERCISES
 from grader.cli import main
 from grader.grading import grade_submission
 from grader.intake import load_submission
@@ -18,7 +19,7 @@ from grader.model import CheckStatus
 from grader.runner import run_checks
 from grader.student import LABEL, CheckError, check, default_path, resolve_exercises
 
-ROOT = course_root()
+ROOT = COURSE.root
 CLASS = ROOT / "examples" / "class"
 
 

@@ -10,10 +10,9 @@ import re
 import textwrap
 
 import pytest
+from course_files import COURSE
 
-from grader.assignment import course_root
-
-ROOT = course_root()
+ROOT = COURSE.root
 TEMPLATE = ROOT / ".github" / "workflows" / "grade-submission.yml.template"
 CI = ROOT / ".github" / "workflows" / "ci.yml"
 

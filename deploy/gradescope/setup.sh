@@ -29,5 +29,5 @@ TORCH="$(grep -E '^torch==' "$SOURCE/requirements.txt")"
 
 # Fail the build now, not on the first student: the grader must import from the bundle.
 cd "$SOURCE"
-GRADER_COURSE_ROOT="$SOURCE" "$VENV/bin/python" -c \
+GRADER_ASSIGNMENT="$SOURCE/assignment" "$VENV/bin/python" -c \
     "import torch, grader.grading; print('grader ready, torch', torch.__version__)"

@@ -19,6 +19,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from grader.assignment import Assignment, current, load
 from grader.authoring.notebooks import make_notebook, notebook_text
 from grader.authoring.stubs import MarkerError, make_stub
 
@@ -32,47 +33,61 @@ __all__ = [
     "write",
 ]
 
-_SOLUTIONS = Path("solutions")
-_EXERCISES = Path("exercises")
-_NOTEBOOKS = _EXERCISES / "notebooks"
-_SOLUTION_GLOB = "ex[0-9][0-9]_*.py"
 _GENERATED_MARK_PY = "# Generated from "
 _GENERATED_MARK_NB = '"generated_from"'
 
 
 def default_course_root() -> Path:
-    """The checkout this package lives in: the folder holding ``solutions/``."""
-    return Path(__file__).resolve().parents[2]
+    """The active assignment's folder (``--assignment``, else the bundled course)."""
+    return current().root
+
+
+def _folders(course_root: Path) -> tuple[Assignment, Path, Path, Path]:
+    """The assignment in ``course_root`` and its solutions, exercises and notebooks folders,
+    relative to it."""
+    assignment = load(course_root)
+    root = assignment.root
+
+    def relative(path: Path) -> Path:
+        if not path.is_relative_to(root):
+            raise FileNotFoundError(f"{path} is outside the assignment folder {root}")
+        return path.relative_to(root)
+
+    return (assignment, relative(assignment.solutions_dir), relative(assignment.exercises_dir),
+            relative(assignment.notebooks_dir))  # fmt: skip
 
 
 def generate(course_root: Path) -> dict[Path, str]:
     """Every generated file, as ``{path relative to course_root: text}``, in a stable order.
 
+    One stub and one notebook per exercise of the assignment in ``course_root``.
     Raises :class:`MarkerError` (naming the solution file and line) for
-    malformed markers, and :class:`FileNotFoundError` if there is no solution.
+    malformed markers, and :class:`FileNotFoundError` if a solution is missing.
     """
-    solutions = sorted((course_root / _SOLUTIONS).glob(_SOLUTION_GLOB))
-    if not solutions:
-        raise FileNotFoundError(f"no {_SOLUTIONS / _SOLUTION_GLOB} under {course_root}")
+    assignment, solutions, exercises, notebooks = _folders(course_root)
     files: dict[Path, str] = {}
-    for path in solutions:
-        exercise = path.stem
-        origin = (_SOLUTIONS / path.name).as_posix()
+    for exercise in assignment.exercises:
+        path = assignment.root / solutions / f"{exercise}.py"
+        if not path.is_file():
+            raise FileNotFoundError(f"no solution {path} for exercise {exercise}")
+        origin = (solutions / path.name).as_posix()
         source = path.read_text(encoding="utf-8")
         try:
-            files[_EXERCISES / path.name] = make_stub(source, origin=origin)
-            files[_NOTEBOOKS / f"{exercise}.ipynb"] = notebook_text(source, exercise)
+            files[exercises / path.name] = make_stub(source, origin=origin)
+            files[notebooks / f"{exercise}.ipynb"] = notebook_text(source, exercise)
         except MarkerError as error:
             raise MarkerError(error.line, error.reason, path=origin) from None
     return files
 
 
 def _existing_generated(course_root: Path) -> set[Path]:
-    """Generated-looking files already under ``exercises/`` (relative paths)."""
+    """Generated files already in the exercises and notebooks folders (relative paths)."""
+    assignment, _, exercises, notebooks = _folders(course_root)
     found: set[Path] = set()
-    for pattern in (_EXERCISES / _SOLUTION_GLOB, _NOTEBOOKS / "ex[0-9][0-9]_*.ipynb"):
-        for path in course_root.glob(pattern.as_posix()):
-            found.add(path.relative_to(course_root))
+    for pattern in ((exercises / "*.py"), (notebooks / "*.ipynb")):
+        for path in assignment.root.glob(pattern.as_posix()):
+            if _is_generated(path):
+                found.add(path.relative_to(assignment.root))
     return found
 
 
@@ -85,7 +100,7 @@ def _is_generated(path: Path) -> bool:
 def check(course_root: Path) -> list[Path]:
     """Relative paths of generated files that are missing, out of date, or stale.
 
-    Stale means an ``exercises/exNN_*`` file that no solution generates any more.
+    Stale means a generated exercise file that no solution generates any more.
     """
     expected = generate(course_root)
     differing = [

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from grader.assignment import AssignmentError
 from grader.authoring import MarkerError, check, default_course_root, write
 
 
@@ -27,8 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--root",
         type=Path,
-        default=default_course_root(),
-        help="the course folder holding solutions/ and exercises/ (default: %(default)s)",
+        default=None,
+        help="the assignment folder holding assignment.toml (default: the active assignment)",
     )
     return parser
 
@@ -36,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 out of date, 2 error)."""
     args = _parser().parse_args(argv)
-    root: Path = args.root
+    root: Path = args.root or default_course_root()
     try:
         if args.check:
             differing = check(root)
@@ -49,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("exercises are up to date with the solutions")
             return 0
         changed = write(root)
-    except (MarkerError, SyntaxError, FileNotFoundError) as error:
+    except (MarkerError, SyntaxError, FileNotFoundError, AssignmentError) as error:
         print(f"error: {error}", file=sys.stderr)
         print("hint: fix the solution file named above, then run this again", file=sys.stderr)
         return 2

@@ -2,7 +2,7 @@
 
 Solution syntax (one marked region per function body, as in nbgrader)::
 
-    def softmax_manual(z):
+    def normalize_rows(z):
         \"\"\"Docstring: kept in the stub.\"\"\"
         ### BEGIN SOLUTION (TODO: subtract each row's max, exponentiate, divide by the row sum)
         ...the reference code...
@@ -117,7 +117,7 @@ def make_stub(source: str, *, origin: str | None = None) -> str:
     """The student stub for a solution module's ``source``.
 
     ``origin`` names the solution file in the generated header, for example
-    ``"solutions/ex01_multiclass.py"``. Raises :class:`MarkerError` for
+    ``"solutions/ex01_intro.py"``. Raises :class:`MarkerError` for
     malformed markers and :class:`SyntaxError` if the stub would not parse.
     """
     lines, regions = _strip_solutions(source.splitlines())

@@ -10,15 +10,15 @@ A submission is one of:
 * a ``.zip``, unpacked safely (:mod:`grader.intake.archive`) into a private
   temporary folder and then read like a folder;
 * one ``.py`` or ``.ipynb`` file whose name says the exercise:
-  ``ex03_forward_pass.py``, or with a prefix such as an LMS adds,
-  ``alice_ex03_forward_pass.ipynb`` (the stem must *end* with ``_`` or ``-``
+  ``ex02_shapes.py``, or with a prefix such as an LMS adds,
+  ``alice_ex02_shapes.ipynb`` (the stem must *end* with ``_`` or ``-``
   and the exercise name, and exactly one exercise may match).
 
 Inside a folder or zip, only files named exactly ``<exercise>.py`` or
 ``<exercise>.ipynb`` are graded; when both exist the ``.py`` wins (a note says
 so) and the notebook is used only if the ``.py`` cannot be read. Everything
 else is ignored, with a note when the student may care: near-miss names
-(``ex03_forward_pass (1).py``), exercise files in other folders, helper
+(``ex02_shapes (1).py``), exercise files in other folders, helper
 modules, names that would shadow a library or configure the grader
 (``torch.py``, ``conftest.py``, ``*.pth``, threats row 30), symlinks (never
 followed, row 37) and nested archives. Sizes are checked before reading.
@@ -82,7 +82,6 @@ _STARTUP_MODULES = frozenset({"sitecustomize", "usercustomize", "conftest"})
 _CONFIG_FILES = frozenset({"pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml"})
 _MODULE_SUFFIXES = frozenset({".py", ".pyc", ".pyd", ".so"})
 _EXERCISE_NUMBER = re.compile(r"(?i)ex0*(\d+)")
-_BY_NUMBER = {int(name[2:4]): name for name in EXERCISES}
 
 
 class SubmissionError(Exception):
@@ -106,7 +105,7 @@ class ExerciseSource:
     """The source of one exercise, ready for the sandbox to import.
 
     ``origin`` is the file as the student knows it, relative to their
-    submission (``exercises/ex03_forward_pass.ipynb``). For a notebook,
+    submission (``exercises/ex02_shapes.ipynb``). For a notebook,
     ``source`` is the converted module and ``line_map`` (an addition to the
     architecture's fields, last and defaulted) maps its lines back to cells:
     see :meth:`location`.
@@ -188,7 +187,7 @@ def load_submission(
     else:
         raise SubmissionError(
             f"{label}: unsupported submission type. Submit a folder, a .zip, or one .py or "
-            ".ipynb file named after its exercise (e.g. ex03_forward_pass.py)."
+            f".ipynb file named after its exercise (e.g. {next(iter(EXERCISES))}.py)."
         )
     if not intake.exercises and not intake.problems:
         intake.note(
@@ -234,7 +233,7 @@ def class_entries(directory: Path) -> list[Path]:
 def submission_name(path: Path) -> str:
     """A file-system-safe name for a submission: the folder name, or the file stem.
 
-    For a single file the whole stem is kept (``alice_ex03_forward_pass``), so
+    For a single file the whole stem is kept (``alice_ex02_shapes``), so
     two files in one class folder never share a name. The result uses only
     ``[A-Za-z0-9._-]``, never starts with ``.``, ``_`` or ``-`` and holds no
     ``..``; accents are folded (``José`` -> ``Jose``); a name with nothing left
@@ -282,7 +281,7 @@ class _Intake:
         if exercise is None:
             raise SubmissionError(
                 f"cannot tell which exercise {_shown(path.name)} is. Name the file after its "
-                "exercise, e.g. ex03_forward_pass.py or ex03_forward_pass.ipynb."
+                f"exercise, e.g. {next(iter(EXERCISES))}.py or {next(iter(EXERCISES))}.ipynb."
             )
         if prefixed:
             self.note(f"graded {_shown(path.name)} as {exercise}")
@@ -488,7 +487,10 @@ def _exercise_of_single_file(filename: str) -> tuple[str | None, bool]:
 def _meant_exercise(filename: str) -> str | None:
     """The exercise a near-miss name was probably meant to be (ex3_forward.py -> ex03_...)."""
     found = _EXERCISE_NUMBER.match(filename)
-    return _BY_NUMBER.get(int(found.group(1))) if found else None
+    if not found:
+        return None
+    by_number = {int(name[2:4]): name for name in EXERCISES if name[2:4].isdigit()}
+    return by_number.get(int(found.group(1)))
 
 
 def _unwrap(root: Path) -> Path:

@@ -5,10 +5,12 @@ OUT/
   README.md              how to work, how to run `grader check`, what is graded
   pyproject.toml         `pip install -e .` gives the `grader` command, with the course's pins
   exercises/             the stubs and notebooks generated from solutions/
-  datasets/              the course's data
+  datasets/ ...          the assignment's data files, at their own paths
   grader/                what `grader check` needs and nothing more (see below)
-    checks/              the public checks only, cut out of the real ones
     _released_stubs/     the untouched stubs, so intake can tell them from a student's work
+    _assignment/         the assignment file as the course wrote it (nothing in it is
+                         hidden), its probe files, and checks/: the public checks only,
+                         cut out of the real ones
   .grader-release.json   what was released; also what lets --force replace an old release
 ```
 
@@ -35,7 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grader
-from grader.assignment import EXERCISES, course_root
+from grader.assignment import ASSIGNMENT_FILE, BUNDLED, Assignment, current, load
+from grader.checklib.inputs import PUBLIC_SECRET, secret
 from grader.release.leaks import find_leaks, hidden_check_lines, solution_lines
 from grader.release.public_checks import PublicChecks, ReleaseError, extract_public_checks
 from grader.release.readme import student_readme
@@ -64,19 +67,21 @@ class Bundle:
 def release(out: Path | str, *, course: Path | None = None, force: bool = False) -> Bundle:
     """Write the student bundle to ``out``; raise :class:`ReleaseError` if it cannot be safe.
 
+    ``course`` is the assignment folder (default: the active assignment).
     ``out`` must be new, empty, or (with ``force``) an earlier release.
     """
-    root = (course or course_root()).resolve()
+    assignment = load(course) if course is not None else current()
+    root = assignment.root
     target = Path(out).resolve()
-    _check_target(target, root, force=force)
+    _check_target(target, assignment, force=force)
     _check_exercises(root)
     package = Path(grader.__file__).resolve().parent
-    public = extract_public_checks(package / "checks")
+    public = extract_public_checks(assignment.checks_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
-        files = _write(staging, root, package, public)
-        _verify(staging, root, package, public)
+        files = _write(staging, assignment, package, public)
+        _verify(staging, assignment, public)
         _install(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -87,10 +92,14 @@ def release(out: Path | str, *, course: Path | None = None, force: bool = False)
 # --------------------------------------------------------------------- checks first
 
 
-def _check_target(target: Path, root: Path, *, force: bool) -> None:
+def _check_target(target: Path, assignment: Assignment, *, force: bool) -> None:
+    root = assignment.root
     if root.is_relative_to(target):
         raise ReleaseError(f"{target} holds the course itself; release into a new folder")
-    for inside in (root / "exercises", root / "solutions", root / "datasets", root / "grader"):
+    inside_of = (assignment.exercises_dir, assignment.solutions_dir, assignment.checks_dir,
+                 *{path.parent for path in (*assignment.data_files, *assignment.probe_files)},
+                 Path(grader.__file__).resolve().parent)  # fmt: skip
+    for inside in inside_of:
         if target.is_relative_to(inside):
             raise ReleaseError(f"{target} is inside {inside}; release into a new folder")
     if not target.exists():
@@ -124,8 +133,10 @@ def _check_exercises(root: Path) -> None:
 # --------------------------------------------------------------------- writing
 
 
-def _write(staging: Path, root: Path, package: Path, public: PublicChecks) -> list[str]:
+def _write(staging: Path, assignment: Assignment, package: Path, public: PublicChecks) -> list[str]:
     from grader.authoring import generate
+
+    root = assignment.root
 
     written: list[str] = []
 
@@ -137,18 +148,23 @@ def _write(staging: Path, root: Path, package: Path, public: PublicChecks) -> li
 
     for relative in sorted(generate(root)):  # exactly the generated stubs and notebooks
         put(relative.as_posix(), (root / relative).read_bytes())
-    for path in sorted((root / "datasets").rglob("*")):
-        if path.is_file() and not path.name.startswith("."):
-            put(path.relative_to(root).as_posix(), path.read_bytes())
+    inner = f"grader/{BUNDLED}"  # the assignment, inside the package: found wherever installed
+    for path in sorted({*assignment.data_files, *assignment.probe_files}):
+        if not path.is_file() or not path.is_relative_to(root):
+            raise ReleaseError(f"{path} (named in {root / ASSIGNMENT_FILE}) is not a file in it")
+        relative = path.relative_to(root).as_posix()
+        put(relative if path in assignment.data_files else f"{inner}/{relative}", path.read_bytes())
+    put(f"{inner}/{ASSIGNMENT_FILE}", (root / ASSIGNMENT_FILE).read_bytes())
     for module in sorted(bundle_modules(package, public.files.values())):
         put(f"grader/{module}", (package / module).read_bytes())
     put("grader/py.typed", b"")
+    checks = assignment.checks_dir.relative_to(root).as_posix()
     for name, text in sorted(public.files.items()):
-        put(f"grader/checks/{name}", text.encode("utf-8"))
-    for exercise in EXERCISES:
-        stub = root / "exercises" / f"{exercise}.py"
+        put(f"{inner}/{checks}/{name}", text.encode("utf-8"))
+    for exercise in assignment.exercises:
+        stub = assignment.exercises_dir / f"{exercise}.py"
         put(f"grader/{STUBS}/{exercise}.py", stub.read_bytes())
-    put("README.md", _readme(public).encode("utf-8"))
+    put("README.md", _readme(public, assignment).encode("utf-8"))
     put("pyproject.toml", _pyproject(root).encode("utf-8"))
     manifest = {
         "grader_version": grader.__version__,
@@ -218,14 +234,17 @@ def _imports(tree: ast.Module, top: str, here: str, *, nested: bool) -> list[str
     return [m for m in found if m == top or m.startswith(top + ".")]
 
 
-def _readme(public: PublicChecks) -> str:
+def _readme(public: PublicChecks, assignment: Assignment) -> str:
     points: dict[str, float] = {}
     public_points: dict[str, float] = {}
     for check in (*public.public, *public.hidden):
         points[check.exercise] = points.get(check.exercise, 0) + check.points
         if check.public:
             public_points[check.exercise] = public_points.get(check.exercise, 0) + check.points
-    return student_readme(EXERCISES, points, public_points)
+    data = [path.relative_to(assignment.root).as_posix() for path in assignment.data_files]
+    return student_readme(
+        assignment.contract, points, public_points, title=assignment.title, data_files=data
+    )
 
 
 def _pyproject(root: Path) -> str:
@@ -256,25 +275,30 @@ def _pyproject(root: Path) -> str:
         "[tool.setuptools.packages.find]\n"
         'include = ["grader*"]\n\n'
         "[tool.setuptools.package-data]\n"
-        f'grader = ["py.typed", "{STUBS}/*.py"]\n'
+        f'grader = ["py.typed", "{STUBS}/*.py", "{BUNDLED}/**/*"]\n'
     )
 
 
 # --------------------------------------------------------------------- the gate
 
 
-def _verify(staging: Path, root: Path, package: Path, public: PublicChecks) -> None:
+def _verify(staging: Path, assignment: Assignment, public: PublicChecks) -> None:
     for path in sorted(staging.rglob("*.py")):
         try:
             compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
         except SyntaxError as error:
             relative = path.relative_to(staging)
             raise ReleaseError(f"the bundle's {relative} does not compile: {error}") from None
-    stubs = [path.read_text(encoding="utf-8") for path in sorted(root.glob("exercises/*.py"))]
-    needles = solution_lines(root / "solutions", stubs)
+    stubs = [p.read_text(encoding="utf-8") for p in sorted(assignment.exercises_dir.glob("*.py"))]
+    needles = solution_lines(assignment.solutions_dir, stubs)
     hidden = [(c.file, c.cls, c.name) for c in public.hidden]
-    needles.update(hidden_check_lines(package / "checks", hidden, public.files.values()))
-    leaks = find_leaks(staging, needles, public.secrets)
+    # A line a hidden check shares with the engine's own code (grader/checklib/, say)
+    # is the engine's, which is public code, not the check's.
+    engine = [p.read_text(encoding="utf-8") for p in sorted((staging / "grader").rglob("*.py"))]
+    shared = [*public.files.values(), *engine]
+    needles.update(hidden_check_lines(assignment.checks_dir, hidden, shared))
+    secrets = [*public.secrets, *((secret(),) if secret() != PUBLIC_SECRET else ())]
+    leaks = find_leaks(staging, needles, secrets)
     if leaks:
         shown = "\n".join(f"  - {leak}" for leak in leaks[:20])
         more = f"\n  ... and {len(leaks) - 20} more" if len(leaks) > 20 else ""

@@ -46,7 +46,7 @@ class _Import:
 class Module:
     """One parsed module of the package being cut."""
 
-    name: str  # "test_ex03_forward_pass", "__init__", "_inputs"
+    name: str  # "check_ex02_shapes", "__init__", "_inputs"
     source: str
     tree: ast.Module
     defs: dict[str, ast.stmt] = field(default_factory=dict)

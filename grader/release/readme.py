@@ -7,17 +7,16 @@ from collections.abc import Mapping, Sequence
 __all__ = ["student_readme"]
 
 _INTRO = """\
-# Your exercises
+# Your exercises: @TITLE@
 
 This folder is everything you need to work on the course's exercises and to
 check them on your own machine before you hand them in.
 
 | folder | what |
 |---|---|
-| `exercises/` | the exercises, one `.py` module each (`ex01_multiclass.py` … `ex09_capacity.py`) |
+| `exercises/` | the exercises, one `.py` module each (@RANGE@) |
 | `exercises/notebooks/` | the same exercises as Jupyter notebooks |
-| `datasets/` | the course's data (`ds_salaries.csv`) |
-| `grader/` | the checker behind `grader check` (public checks only) |
+@DATA_ROW@| `grader/` | the checker behind `grader check` (public checks only) |
 
 ## Set up once
 
@@ -37,15 +36,14 @@ this folder too.)
 - Work in either the `.py` file or the notebook of an exercise. Fill in every
   `# TODO`: replace the `raise NotImplementedError` with your code.
 - Keep function names and signatures exactly as given: the grader calls them.
-- Run your code from this folder, so that `datasets/ds_salaries.csv` is found.
-- Notebooks are graded as a module run top to bottom: shell escapes
+@DATA_HINT@- Notebooks are graded as a module run top to bottom: shell escapes
   (`!pip ...`) and `%%bash` cells are **not** run.
 
 ## Check your work
 
 ```sh
 grader check                        # every exercise
-grader check ex03_forward_pass      # one exercise (`ex03` is enough)
+grader check @EXAMPLE@      # one exercise (`@SHORT@` is enough)
 grader check --path my_folder/      # another folder of exercise files
 ```
 
@@ -53,7 +51,7 @@ From a notebook cell (save the notebook first: the check reads the files on disk
 
 ```python
 from grader import check
-check("ex03_forward_pass")
+check("@EXAMPLE@")
 ```
 
 You may leave that cell in: when your notebook is graded, it does nothing.
@@ -101,11 +99,33 @@ def student_readme(
     exercises: Mapping[str, Sequence[str]],
     points: Mapping[str, float],
     public_points: Mapping[str, float],
+    *,
+    title: str = "",
+    data_files: Sequence[str] = (),
 ) -> str:
-    """The README text: the fixed guide plus a table of what each exercise is graded on."""
+    """The README text: the guide, with the assignment's names, and what each exercise earns.
+
+    ``data_files`` are paths relative to the bundle (``datasets/table.csv``).
+    """
+    names = list(exercises)
+    first, last = (names[0], names[-1]) if names else ("", "")
+    example = names[min(2, len(names) - 1)] if names else "ex01"
+    shown = ", ".join(f"`{path}`" for path in data_files)
+    folders = sorted({path.split("/", 1)[0] for path in data_files if "/" in path})
+    data_row = "".join(f"| `{folder}/` | the course's data ({shown}) |\n" for folder in folders)
+    data_hint = f"- Run your code from this folder, so that {shown} is found.\n" if shown else ""
+    span = f"`{first}.py` … `{last}.py`" if len(names) > 1 else f"`{first}.py`"
+    intro = (
+        _INTRO.replace("@TITLE@", title or "the course")
+        .replace("@RANGE@", span)
+        .replace("@DATA_ROW@", data_row)
+        .replace("@DATA_HINT@", data_hint)
+        .replace("@EXAMPLE@", example)
+        .replace("@SHORT@", example.split("_", 1)[0])
+    )
     rows = "\n".join(
         f"| `{name}` | {', '.join(f'`{f}`' for f in functions)} "
         f"| {_points(points.get(name, 0))} | {_points(public_points.get(name, 0))} |"
         for name, functions in exercises.items()
     )
-    return _INTRO + "\n" + _GRADED.format(rows=rows)
+    return intro + "\n" + _GRADED.format(rows=rows)

@@ -99,8 +99,8 @@ LESSON_HINTS: dict[str, str] = {
 
 # What a student whose submission could not be graded should do next.
 NEXT_STEPS = (
-    "- Name each file after its exercise, for example `ex03_forward_pass.py` or "
-    "`ex03_forward_pass.ipynb`.\n"
+    "- Name each file exactly as the exercise file you were given, as a `.py` module or "
+    "an `.ipynb` notebook.\n"
     "- Check that each notebook opens in Jupyter and each `.py` file runs on its own.\n"
     "- Then submit again. If it still cannot be graded, or you think the problem is on "
     "our side, contact the course staff and quote your submission's name."

@@ -20,11 +20,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from course_files import probe_module
 
-from grader.checks import _cache, _inputs
+from grader.checklib import cache as _cache
+from grader.checklib import inputs as _inputs
 from grader.model import CheckResult, CheckStatus
 from grader.runner import run_checks
-from grader.sandbox.confined.probes_core import PROBES
 
 ROOT = Path(__file__).resolve().parents[2]
 MISTAKES = ROOT / "tests" / "files" / "mistakes"
@@ -308,6 +309,6 @@ def test_forward_probe_counts_every_way_of_running_the_net() -> None:
 
     student = types.SimpleNamespace(forward_manual=forward_manual)
     spec = {"layers": [["linear", 2, 2]]}
-    seen = PROBES["core_forward_manual"](student, spec, torch.ones(1, 2))
+    seen = probe_module("core").PROBES["core_forward_manual"](student, spec, torch.ones(1, 2))
     assert seen["forward_calls"] == 3  # layer.forward, then net and its layer
     assert seen["state_unchanged"] is True

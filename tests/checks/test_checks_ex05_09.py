@@ -15,8 +15,9 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from course_files import COURSE
 
-from grader.assignment import EXERCISES, solutions_dir
+from grader.assignment import EXERCISES
 from grader.authoring.stubs import make_stub
 from grader.model import CheckResult, CheckStatus
 from grader.runner import run_checks
@@ -164,14 +165,14 @@ def stub_sources() -> dict[str, str]:
         if committed.is_file():
             sources[exercise] = committed.read_text()
         else:
-            solution = solutions_dir() / f"{exercise}.py"
+            solution = COURSE.solutions_dir / f"{exercise}.py"
             sources[exercise] = make_stub(solution.read_text(), origin=f"solutions/{exercise}.py")
     return sources
 
 
 @pytest.fixture(scope="module")
 def reference_results() -> dict[str, CheckResult]:
-    return grade(read_folder(solutions_dir()))
+    return grade(read_folder(COURSE.solutions_dir))
 
 
 def test_reference_solutions_score_full_marks(reference_results: dict[str, CheckResult]) -> None:
@@ -229,6 +230,6 @@ def test_hard_coded_lesson_numbers_earn_nothing() -> None:
 def test_the_suite_grades_a_submission_in_well_under_a_second(
     reference_results: dict[str, CheckResult],
 ) -> None:
-    again = grade(read_folder(solutions_dir()))  # warm: imports and expected values are cached
+    again = grade(read_folder(COURSE.solutions_dir))  # warm: imports and expected values are cached
     assert all(r.status == CheckStatus.PASSED for r in again.values())
     assert sum(r.duration for r in again.values()) < 1.0

@@ -1,4 +1,4 @@
-"""Expected values kept on disk between runs (`grader.checks._cache`).
+"""Expected values kept on disk between runs (`grader.checklib.cache`).
 
 A run with the values on disk must grade exactly as a run that computes them,
 without loading the ex06/ex07 reference solutions (and so without pandas and
@@ -18,15 +18,15 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from course_files import COURSE, check_module
 
-from grader.assignment import solutions_dir
-from grader.checks import _cache
+from grader.checklib import cache as _cache
 from grader.intake import load_submission
 from grader.runner import run_checks
 from grader.sandbox.trusted import launcher
 
 REPO = Path(__file__).resolve().parents[2]
-SOURCES = [REPO / "grader", solutions_dir()]
+SOURCES = [REPO / "grader", COURSE.checks_dir, COURSE.solutions_dir]
 EXAMPLES = REPO / "examples" / "class"
 
 
@@ -42,7 +42,7 @@ def _grades(name: str) -> list[tuple[Any, ...]]:
 
 @pytest.fixture
 def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setattr(_cache, "FOLDER", tmp_path / ".expected")
+    monkeypatch.setattr(_cache, "folder", lambda: tmp_path / ".expected")
     _cache.clear()
     yield tmp_path / ".expected"
     _cache.clear()  # back to memory only, for the other tests
@@ -77,8 +77,8 @@ def test_values_read_back_are_the_values_computed(folder: Path) -> None:
     for key, value in stored.items():
         assert _same(value, computed[key]), key
     # ex06 and ex07's reference values are among them: those are the point
-    assert any("test_ex06_data" in key for key in stored)
-    assert any("test_ex07_training" in key for key in stored)
+    assert any("check_ex06_data" in key for key in stored)
+    assert any("check_ex07_training" in key for key in stored)
 
 
 def test_a_run_from_disk_grades_the_same_without_the_reference_solutions(
@@ -92,8 +92,7 @@ def test_a_run_from_disk_grades_the_same_without_the_reference_solutions(
     def not_needed(exercise: str) -> Any:
         raise AssertionError(f"the {exercise} reference solution was loaded")
 
-    import grader.checks.test_ex06_data as ex06
-    import grader.checks.test_ex07_training as ex07
+    ex06, ex07 = check_module("ex06_data"), check_module("ex07_training")
 
     monkeypatch.setattr(ex06, "reference", not_needed)
     monkeypatch.setattr(ex07, "reference", not_needed)
@@ -130,7 +129,7 @@ def test_a_read_only_place_only_costs_the_next_run_its_head_start(
 ) -> None:
     blocked = tmp_path / "a-file"
     blocked.write_text("")
-    monkeypatch.setattr(_cache, "FOLDER", blocked / ".expected")  # cannot be made
+    monkeypatch.setattr(_cache, "folder", lambda: blocked / ".expected")  # cannot be made
     _cache.use_disk(SOURCES)
     try:
         _grades("carol")
@@ -141,15 +140,15 @@ def test_a_read_only_place_only_costs_the_next_run_its_head_start(
 
 def test_the_values_live_where_no_sandbox_can_see_them() -> None:
     masked = launcher.default_secrets(REPO)
-    assert any(_cache.FOLDER.is_relative_to(secret) for secret in masked)
-    assert "/grader/checks/.expected/" in (REPO / ".gitignore").read_text()
+    assert any(_cache.folder().is_relative_to(secret) for secret in masked)
+    assert "checks/.expected/" in (REPO / ".gitignore").read_text()
 
 
 _WARM_WITH = """
 import json, sys
 from pathlib import Path
-from grader.checks import _cache
-_cache.FOLDER = Path(sys.argv[1])
+from grader.checklib import cache as _cache
+_cache.folder = lambda: Path(sys.argv[1])
 import grader.judge as judge
 judge._warm()
 print(json.dumps({name: name in sys.modules for name in ("pandas", "sklearn")}))

@@ -16,13 +16,12 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from course_files import COURSE, probe_module
 from torch import nn
 
 from grader.assignment import reference
-from grader.sandbox.confined import probes, probes_training
-from grader.sandbox.confined.probes import REGISTRY
-from grader.sandbox.confined.probes_training import (
-    PROBES,
+from grader.sandbox.confined import probe_runtime, probes
+from grader.sandbox.confined.probe_runtime import (
     build_criterion,
     build_model,
     build_optimizer,
@@ -62,16 +61,32 @@ def loader_data(n: int = 10) -> tuple[torch.Tensor, torch.Tensor]:
 # ---------------------------------------------------------------- registry and helpers
 
 
-def test_registry_holds_every_training_probe() -> None:
-    assert set(PROBES) <= set(REGISTRY)
-    for name, probe in PROBES.items():
-        assert REGISTRY[name] is probe
+REGISTRY = probes.load([str(p) for p in COURSE.probe_files])
+PROBES = probe_module("training").PROBES
 
 
-def test_registry_merges_the_core_probes_without_clash() -> None:
-    core = pytest.importorskip("grader.sandbox.confined.probes_core")
-    assert set(core.PROBES).isdisjoint(PROBES)
-    assert set(core.PROBES) <= set(REGISTRY)
+def test_registry_holds_every_probe_of_the_assignment_files() -> None:
+    core = probe_module("core").PROBES
+    assert set(PROBES).isdisjoint(core)
+    assert set(REGISTRY) == set(PROBES) | set(core)
+    assert all(callable(probe) for probe in REGISTRY.values())
+
+
+def test_registry_refuses_a_probe_defined_twice(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.py").write_text("PROBES = {'same': print}\n")
+    with pytest.raises(probes.ProbeLoadError, match="'same' is defined twice"):
+        probes.load([str(tmp_path / "a.py"), str(tmp_path / "b.py")])
+    probes.load([str(p) for p in COURSE.probe_files])  # as before, for the other tests
+
+
+def test_registry_names_a_probe_file_without_a_table(tmp_path: Path) -> None:
+    (tmp_path / "empty.py").write_text("x = 1\n")
+    with pytest.raises(probes.ProbeLoadError, match="defines no PROBES"):
+        probes.load([str(tmp_path / "empty.py")])
+    with pytest.raises(probes.ProbeLoadError, match="does not exist"):
+        probes.load([str(tmp_path / "missing.py")])
+    probes.load([str(p) for p in COURSE.probe_files])
 
 
 def test_student_function_reads_only_the_module_namespace() -> None:
@@ -405,7 +420,9 @@ def imported_modules(path: Path) -> set[str]:
 def test_probes_import_only_what_the_worker_has() -> None:
     allowed = {"__future__", "collections", "pathlib", "tempfile", "typing", "numpy", "torch"}
     allowed |= {"sklearn"}  # lazily, inside the one probe that needs a scaler
-    for module in (probes_training, probes):
-        names = imported_modules(Path(str(module.__file__)))
+    files = [*COURSE.probe_files, Path(str(probe_runtime.__file__)), Path(str(probes.__file__))]
+    allowed |= {"importlib", "sys"}  # the registry loads probe files by path
+    for path in files:
+        names = imported_modules(path)
         outside = {n for n in names if n.split(".")[0] not in allowed}
         assert all(n.startswith("grader.sandbox.") for n in outside), outside

@@ -9,14 +9,14 @@ import json
 from pathlib import Path
 
 import pytest
+from course_files import COURSE
 
 from grader import ci
-from grader.assignment import course_root
 from grader.batch import JudgeStartError
 from grader.cli import main
 from grader.model import CheckResult, CheckStatus, SubmissionResult, SubmissionStatus
 
-CLASS = course_root() / "examples" / "class"
+CLASS = COURSE.root / "examples" / "class"
 EXERCISE = "ex03_forward_pass"  # alice has it right; dave makes the lesson's mistakes (5/12)
 
 

@@ -13,11 +13,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from course_files import COURSE
 
-from grader.assignment import EXERCISES, course_root
+from grader.assignment import EXERCISES
 from grader.cli import main
 
-CLASS = course_root() / "examples" / "class"
+CLASS = COURSE.root / "examples" / "class"
 
 
 @pytest.fixture(scope="module")

@@ -21,13 +21,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from course_files import COURSE
 
-from grader.assignment import course_root
 from grader.cli import main
 from grader.gradescope_run import could_not_grade
 from grader.gradescope_run import main as run_main
 
-COURSE = course_root()
+COURSE = COURSE.root
 CLASS = COURSE / "examples" / "class"
 
 
@@ -98,12 +98,16 @@ def test_bundle_holds_what_gradescope_needs(bundle: Path, workdir: Path) -> None
         "run_autograder",
         "pyproject.toml",
         "grader/gradescope_run.py",
-        "grader/checks/test_ex03_forward_pass.py",
+        "grader/checklib/inputs.py",
         "grader/sandbox/confined/host.py",
         "grader/sandbox/confined/template.py",
-        "solutions/ex07_training.py",
-        "exercises/ex01_multiclass.py",
-        "datasets/ds_salaries.csv",
+        "assignment/assignment.toml",
+        "assignment/checks/check_ex03_forward_pass.py",
+        "assignment/checks/seed.txt",
+        "assignment/probes/training.py",
+        "assignment/solutions/ex07_training.py",
+        "assignment/exercises/ex01_multiclass.py",
+        "assignment/datasets/ds_salaries.csv",
     ):
         assert name in infos, name
     for name in ("setup.sh", "run_autograder"):
@@ -178,7 +182,7 @@ def test_broken_bundle_gives_a_could_not_be_graded_result(
     root = workdir / "broken"
     (root / "source").mkdir(parents=True)
     (root / "source" / "gradescope.json").write_text("{not json")
-    monkeypatch.setenv("GRADER_COURSE_ROOT", str(COURSE))
+    monkeypatch.setenv("GRADER_ASSIGNMENT", str(COURSE))
 
     assert run_main(["--root", str(root)]) == 0
 

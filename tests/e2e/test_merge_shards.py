@@ -12,12 +12,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from course_files import COURSE
 
-from grader.assignment import course_root
 from grader.cli import main
 from grader.merge import MergeError, merge_shards
 
-CLASS = course_root() / "examples" / "class"
+CLASS = COURSE.root / "examples" / "class"
 QUICK = ["--exercise", "ex08_activations", "--exercise", "ex09_capacity", "-q"]
 NAMES = {"alice", "bob", "carol", "dave", "erin"}
 

@@ -497,9 +497,9 @@ def test_limits_can_be_tightened(tmp_path: Path) -> None:
 
 
 def test_untouched_stub_beside_a_notebook_yields_to_the_notebook(tmp_path: Path) -> None:
-    from grader.assignment import course_root
+    from course_files import COURSE
 
-    released = course_root() / "exercises"
+    released = COURSE.root / "exercises"
     exercises = tmp_path / "course" / "exercises"
     (exercises / "notebooks").mkdir(parents=True)
     stub = (released / "ex03_forward_pass.py").read_bytes()

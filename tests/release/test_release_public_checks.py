@@ -9,8 +9,8 @@ import uuid
 from pathlib import Path
 
 import pytest
+from course_files import COURSE
 
-from grader.assignment import checks_dir
 from grader.release.public_checks import (
     PUBLIC_SECRET,
     PublicChecks,
@@ -99,7 +99,7 @@ def package(tmp_path: Path, checks: str = CHECKS) -> Path:
     folder.mkdir()
     (folder / "__init__.py").write_text(HELPERS)
     (folder / "_inputs.py").write_text(INPUTS)
-    (folder / "test_ex03_demo.py").write_text(checks)
+    (folder / "check_ex03_demo.py").write_text(checks)
     return folder
 
 
@@ -119,9 +119,9 @@ def defined(text: str) -> set[str]:
 
 def test_only_the_public_check_and_what_it_needs_ship(tmp_path: Path) -> None:
     cut = extract_public_checks(package(tmp_path))
-    assert [c.id for c in cut.public] == ["test_ex03_demo.py::TestSoftmax::test_public"]
+    assert [c.id for c in cut.public] == ["check_ex03_demo.py::TestSoftmax::test_public"]
     assert {c.name for c in cut.hidden} == {"test_hidden", "test_module_level_hidden"}
-    checks = cut.files["test_ex03_demo.py"]
+    checks = cut.files["check_ex03_demo.py"]
     assert defined(checks) == {
         "EX",
         "TABLE",
@@ -179,7 +179,7 @@ def test_a_statement_the_cutter_cannot_place_fails_the_release(tmp_path: Path) -
 
 @pytest.fixture(scope="module")
 def real() -> PublicChecks:
-    return extract_public_checks(checks_dir())
+    return extract_public_checks(COURSE.checks_dir)
 
 
 def test_every_public_check_ships_and_no_hidden_one(real: PublicChecks) -> None:
@@ -206,16 +206,20 @@ def test_no_shipped_check_can_reach_the_solutions(real: PublicChecks) -> None:
 
 
 def test_the_input_secret_does_not_ship(real: PublicChecks) -> None:
-    assert real.secrets  # the real checks do derive their inputs from a secret
+    # The real checks derive their inputs from the secret in their folder's seed.txt,
+    # which is never cut into the public checks.
+    secret = (COURSE.checks_dir / "seed.txt").read_text().strip()
+    assert secret
+    assert "seed.txt" not in real.files
     for text in real.files.values():
-        assert not any(secret in text for secret in real.secrets)
+        assert secret not in text
 
 
 def test_hidden_input_tables_keep_only_public_entries(real: PublicChecks) -> None:
-    training = real.files["test_ex07_training.py"]
+    training = real.files["check_ex07_training.py"]
     assert '"training":' in training and '"uneven":' in training  # public checks use these
     assert '"frozen":' not in training and '"dropout":' not in training
-    assert "_CASES" not in real.files["test_ex05_optimizer.py"]
+    assert "_CASES" not in real.files["check_ex05_optimizer.py"]
 
 
 def test_the_generated_checks_are_clean_python(real: PublicChecks, tmp_path: Path) -> None:

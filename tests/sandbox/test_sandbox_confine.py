@@ -216,7 +216,7 @@ def test_correct_solutions_score_full_marks_at_l2(host: SandboxHost) -> None:
 def test_secrets_and_the_repository_are_unreadable(ex: ExerciseHandle, reports: Path) -> None:
     for secret in (
         REPO / "solutions" / "ex01_multiclass.py",
-        REPO / "grader" / "checks" / "test_ex01_multiclass.py",
+        REPO / "checks" / "check_ex01_multiclass.py",
         REPO / "grader" / "judge.py",
         Path(__file__),
         reports / "report.json",

@@ -95,7 +95,7 @@ def test_probes_get_the_module_and_decoded_arguments(ex, monkeypatch: pytest.Mon
     def demo(module, x, *, k):
         return {"name": module.__name__, "sum": module.add(x, k)}
 
-    monkeypatch.setitem(probes.REGISTRY, "demo_probe", demo)
+    monkeypatch.setitem(probes.registry(), "demo_probe", demo)
     out = ex.probe("demo_probe", torch.ones(2), k=1)
     assert out["name"] == "ex01_hostile" and out["sum"].tolist() == [2.0, 2.0]
     with pytest.raises(SandboxError, match="refused the request"):

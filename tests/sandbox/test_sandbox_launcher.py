@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import assignment
 from grader.sandbox.trusted import launcher
 
 L1 = ["subprocess", "rlimits", "codec"]
@@ -63,9 +64,23 @@ def test_a_namespaced_host_masks_secrets_and_drops_capabilities(tmp_path: Path) 
 
 
 def test_default_secrets_cover_checks_solutions_tests_and_git() -> None:
-    repo = Path("/r")
+    repo = Path(launcher.__file__).resolve().parents[3]
     names = {p.relative_to(repo).as_posix() for p in launcher.default_secrets(repo)}
-    assert names == {"grader/checks", "solutions", "tests", ".git"}
+    assert names == {"checks", "solutions", "tests", ".git"}
+
+
+def test_default_secrets_hide_the_bundled_course_while_another_is_graded(tmp_path: Path) -> None:
+    other = tmp_path / "hw"
+    other.mkdir()
+    (other / "assignment.toml").write_text('[exercises.ex01_a]\nfunctions = ["f"]\n')
+    repo = Path(launcher.__file__).resolve().parents[3]
+    before = assignment.current().root
+    try:
+        assignment.use(other)
+        secrets = set(launcher.default_secrets(repo))
+    finally:
+        assignment.use(before)
+    assert {other / "checks", other / "solutions", repo / "checks", repo / "solutions"} <= secrets
 
 
 def test_paths_under_scratch_roots_are_kept_outermost_first() -> None:

@@ -36,7 +36,7 @@ import stat
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -46,9 +46,8 @@ PR_GET_DUMPABLE = 3
 PR_SET_CHILD_SUBREAPER = 36
 PR_GET_CHILD_SUBREAPER = 37
 _PRELOAD = (
-    "numpy", "torch", "torch.nn", "torch.nn.functional", "torch.optim",
-    "torch.utils.data", "pandas", "sklearn", "sklearn.preprocessing",
-)  # fmt: skip
+    "numpy", "torch", "torch.nn", "torch.nn.functional", "torch.optim", "torch.utils.data",
+)  # fmt: skip  # and the assignment's own packages, named by the template's config
 
 
 @dataclass
@@ -388,16 +387,16 @@ def _absent(path: str) -> bool:
         return True  # unreadable counts as absent
 
 
-def preload() -> None:
+def preload(packages: Sequence[str] = ()) -> None:
     """What every host needs before it forks workers; done once, in the template.
 
-    torch, numpy, pandas and scikit-learn imported, one thread set before any
+    torch, numpy and the assignment's packages imported, one thread set before any
     fork, lazy initialisations paid, and the imports' objects frozen out of
     the collector's sight.
     """
     import importlib
 
-    for name in _PRELOAD:
+    for name in (*_PRELOAD, *packages):
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
     import torch
@@ -433,6 +432,9 @@ def run(config: dict[str, Any], control: socket.socket, environ: set[str]) -> No
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a worker's kill(1, SIGINT) must not stop us
     repo = config["repo"]
     layers = _observed_layers(config, repo, environ)  # before Landlock hides what they check
+    from grader.sandbox.confined import probes
+
+    probes.load(config.get("probes", []))  # the assignment's: before Landlock closes their folder
     from grader.sandbox.confined import confine  # before serving: every worker inherits it
 
     confined = confine.confine(repo=repo, inbox=config["inbox"], scratch=config["scratch"],

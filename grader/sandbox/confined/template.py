@@ -172,7 +172,10 @@ class _Template:
 
 
 def main(argv: list[str]) -> NoReturn:
-    """Entry point: `template.py CONFIG_JSON` with {"repo": ..., "control_fds": [n, ...]}."""
+    """Entry point: `template.py CONFIG_JSON`.
+
+    The config: {"repo": ..., "control_fds": [n, ...], "preload": [module, ...]}.
+    """
     environ = set(os.environ)  # as started: torch adds variables of its own
     config = json.loads(argv[0])
     sys.path.insert(0, config["repo"])
@@ -181,7 +184,7 @@ def main(argv: list[str]) -> NoReturn:
     channels = [socket.socket(fileno=int(fd)) for fd in config["control_fds"]]
     from grader.sandbox.confined import host
 
-    host.preload()
+    host.preload(config.get("preload", []))
     print(f"host template: libraries loaded in {time.monotonic() - started:.2f} s",
           file=sys.stderr, flush=True)  # fmt: skip
     _Template(channels, environ).serve()

@@ -95,6 +95,9 @@ def reset_globals(seed: int) -> None:
     _py_seed(seed)
 
 
+EXERCISE_MARK = "__grader_exercise__"
+
+
 def load_module(name: str, path: str) -> types.ModuleType:
     """Import the file at `path` as module `name` (registered in `sys.modules`).
 
@@ -105,6 +108,7 @@ def load_module(name: str, path: str) -> types.ModuleType:
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
+    module.__dict__[EXERCISE_MARK] = True  # `grader.check()` called while grading does nothing
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
@@ -243,7 +247,7 @@ def serve(
     registered gets to run after the last reply (threats rows 10, 24).
     `hint_after` (seconds): if an import is still running then, say where.
     """
-    from grader.sandbox.confined.probes import REGISTRY  # preloaded by the host
+    from grader.sandbox.confined.probes import registry  # loaded by the host
 
     modules: dict[str, types.ModuleType] = {}
     while True:
@@ -268,7 +272,7 @@ def serve(
             continue
         _show_only(modules, name)
         sys.argv = [path]
-        reply, out = handle(module, header, buffers, path=path, caps=caps, probes=REGISTRY)
+        reply, out = handle(module, header, buffers, path=path, caps=caps, probes=registry())
         _reply(sock, reply, out, max_frame)
 
 

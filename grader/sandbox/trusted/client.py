@@ -1,9 +1,9 @@
 """The judge's side of the sandbox: start a host, open submissions on it.
 
     with SandboxHost(Limits(), require="L3") as host:       # one torch import
-        with host.submission({"ex03_forward_pass": text}) as student:
-            handle = student.exercise("ex03_forward_pass")  # fork + import, lazily
-            probs = handle.call("softmax_manual", x, timeout=2)
+        with host.submission({"ex02_shapes": text}) as student:
+            handle = student.exercise("ex02_shapes")  # fork + import, lazily
+            probs = handle.call("normalize_rows", x, timeout=2)
 
 Everything that can go wrong on the student's side becomes a `StudentFault`
 with a message in their terms; everything else is a `SandboxError`. This
@@ -82,7 +82,8 @@ class SandboxHost:
     below that level. `secrets` adds paths to mask on top of the defaults
     (hidden checks, solutions, tests, `.git`); missing ones are created as
     folders first, so that what the judge writes there later is masked too.
-    `namespaces=False` forces a plain L1 host (for fast tests of the engine
+    `probes` are the probe files the host loads (default: the active
+    assignment's). `namespaces=False` forces a plain L1 host (for fast tests of the engine
     itself). `on_launch` runs once the template process is started, before
     waiting for it: the judge starts its own imports there, not earlier,
     since a thread importing torch holds the GIL for long stretches and would
@@ -96,6 +97,7 @@ class SandboxHost:
         *,
         require: str | None = None,
         secrets: Sequence[Path | str] = (),
+        probes: Sequence[Path | str] | None = None,
         namespaces: bool | None = None,
         on_launch: Callable[[], None] | None = None,
         template: HostTemplate | None = None,
@@ -113,6 +115,11 @@ class SandboxHost:
         for path in extra:
             path.mkdir(parents=True, exist_ok=True)
         self._masks = [*launcher.default_secrets(repo), *extra]
+        if probes is None:
+            from grader.assignment import current
+
+            probes = current().probe_files
+        self._probes = [Path(p).resolve() for p in probes]
         _remove_leftovers()
         self._state = _State(Path(tempfile.mkdtemp(prefix=f"{_WORKDIR_PREFIX}{os.getpid()}-")))
         self._state.template = template
@@ -146,6 +153,7 @@ class SandboxHost:
             inbox=self.inbox,
             scratch=state.workdir / "scratch",
             secrets=self._masks,
+            probes=self._probes,
             namespaces=self._namespaces,
             cgroup=state.cgroup,
         )

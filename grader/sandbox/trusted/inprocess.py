@@ -166,11 +166,14 @@ class InProcessExercise:
         request = {"id": rid, "op": op, "name": name, "seed": seed,
                    "args": packed.tree[0], "kwargs": packed.tree[1]}  # fmt: skip
         header, buffers = codec.unpack(codec.pack(request, packed.buffers))  # the wire, as JSON
-        from grader.sandbox.confined.probes import REGISTRY
+        from grader.assignment import current
+        from grader.sandbox.confined import probes
+
+        registry = probes.load([str(p) for p in current().probe_files])
 
         with self._student_context():
             reply, out = worker.handle(
-                module, header, buffers, path=self._path, caps=self._caps, probes=REGISTRY
+                module, header, buffers, path=self._path, caps=self._caps, probes=registry
             )
         reply, out = codec.unpack(codec.pack(reply, out))
         if reply.get("ok") is True:

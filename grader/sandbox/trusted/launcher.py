@@ -288,8 +288,18 @@ def remove_cgroup(path: Path) -> None:
 
 
 def default_secrets(repo: Path) -> list[Path]:
-    """What the worker must never see: hidden checks, solutions, our tests, git state."""
-    return [repo / "grader" / "checks", repo / "solutions", repo / "tests", repo / ".git"]
+    """What the worker must never see: hidden checks, solutions, our tests, git state.
+
+    The active assignment's checks and solutions, and those of the assignment
+    that ships in the grader's own checkout (when another one is graded, the
+    bundled course's are still not the student's to read).
+    """
+    from grader import assignment
+
+    found = [*assignment.current().secrets]
+    if (repo / assignment.ASSIGNMENT_FILE).is_file():
+        found += [p for p in assignment.load(repo).secrets if p not in found]
+    return [*found, repo / "tests", repo / ".git"]
 
 
 @dataclass(frozen=True)
@@ -302,9 +312,22 @@ class HostPlan:
     planned: tuple[str, ...]
 
 
-def template_command(control_fds: Sequence[int], python: str = sys.executable) -> list[str]:
-    """The host template's command line (run it with `ENV_ALLOWLIST` as its environment)."""
-    config = {"repo": str(_SANDBOX_DIR.parent.parent), "control_fds": list(control_fds)}
+def template_command(
+    control_fds: Sequence[int],
+    python: str = sys.executable,
+    preload: Sequence[str] | None = None,
+) -> list[str]:
+    """The host template's command line (run it with `ENV_ALLOWLIST` as its environment).
+
+    `preload`: modules every host imports once, beside torch and numpy (default:
+    the active assignment's packages, so no worker pays for them).
+    """
+    if preload is None:
+        from grader.assignment import current
+
+        preload = current().packages
+    config = {"repo": str(_SANDBOX_DIR.parent.parent), "control_fds": list(control_fds),
+              "preload": list(preload)}  # fmt: skip
     return [python, "-I", str(_SANDBOX_DIR / "confined" / "template.py"), json.dumps(config)]
 
 
@@ -324,6 +347,7 @@ def plan_host(
     inbox: Path,
     scratch: Path,
     secrets: Sequence[Path],
+    probes: Sequence[Path] = (),
     python: str = sys.executable,
     namespaces: bool | None = None,
     scratch_bytes: int = 512 << 20,
@@ -346,6 +370,7 @@ def plan_host(
         "inbox": str(inbox),
         "scratch": str(scratch),
         "secrets": [str(p) for p in secrets],
+        "probes": [str(p) for p in probes],
         "env_allowlist": sorted(ENV_ALLOWLIST),
         "cgroup": str(cgroup) if cgroup and use_ns else None,
         "confine": list(probe.confine),  # what the host applies to itself, on every path

@@ -1,8 +1,8 @@
 """One submission in the sandbox: its worker, and a handle per exercise.
 
-    with host.submission({"ex03_forward_pass": text}) as student:   # SandboxHost's
-        handle = student.exercise("ex03_forward_pass")  # imported on first use
-        probs = handle.call("softmax_manual", x, timeout=2)
+    with host.submission({"ex02_shapes": text}) as student:   # SandboxHost's
+        handle = student.exercise("ex02_shapes")  # imported on first use
+        probs = handle.call("normalize_rows", x, timeout=2)
 
 One worker serves the whole submission (a fork of the torch-loaded host costs
 ~15 ms of CPU; one per exercise was a third of grading a submission). Each

@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 import torch
 
-from grader.checks import _inputs as inputs
-from grader.checks import (
+from grader.checklib import (
     by_hand,
     close,
     expect_form,
     expect_unchanged,
     finite_or_unstable,
+    inputs,
     rows_sum_to_one,
 )
 from grader.compare import CheckFailed, expect_tensor

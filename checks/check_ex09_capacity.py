@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import torch
 
-from grader.checks._cache import memo
-from grader.checks._inputs import seed_for
+from grader.checklib.cache import memo
+from grader.checklib.inputs import seed_for
 from grader.compare import CheckFailed, expect_equal, expect_scalar
-from grader.sandbox.confined.probes_training import build_model
+from grader.sandbox.confined.probe_runtime import build_model
 
 EXERCISE = "ex09_capacity"
 

@@ -1,14 +1,18 @@
-"""Hidden checks: plain pytest modules run by ``grader.plugin`` in the trusted parent.
+"""What an assignment's checks build on: judging helpers for torch code.
 
-Never shipped to students, never imported in a worker. Each ``test_exNN_*.py``
-module grades one exercise; each check carries ``@pytest.mark.grade(...)`` and
-fails by raising :class:`grader.compare.CheckFailed`. Checks are grouped in one
-class per graded function, so a check's id reads
-``ex03_forward_pass.softmax_manual.rows_sum_to_one``.
+An assignment's checks are plain pytest modules (``check_*.py`` in the folder
+its ``assignment.toml`` names) run by ``grader.plugin`` in the trusted parent;
+never shipped to students, never imported in a worker. Each check carries
+``@pytest.mark.grade(...)`` and fails by raising
+:class:`grader.compare.CheckFailed`; grouped in one class per graded
+function, a check's id reads ``ex02_shapes.normalize_rows.rows_sum_to_one``.
 
-This module holds the judging helpers the checks share: the "by hand" rule,
-rows that must sum to one, inputs that must come back unchanged, and the
-recognisers for lesson mistakes (each names its mistake code).
+This package holds no course: the "by hand" rule (its forbidden shortcuts
+come from the assignment file), rows that must sum to one, inputs that must
+come back unchanged, model states, and recognisers for common mistakes (each
+names its mistake code). ``inputs`` makes hidden inputs from secret seeds;
+``cache`` memoises expected values. It ships whole in the student bundle, so
+it must hold nothing hidden.
 """
 
 from __future__ import annotations
@@ -20,13 +24,12 @@ from typing import Any
 
 import torch
 
-from grader.assignment import EXERCISES
-from grader.checks._cache import memo
+from grader.assignment import current
+from grader.checklib.cache import memo
 from grader.compare import CheckFailed, describe_type, expect_tensor, fmt_number
 from grader.handcheck import require_by_hand
 
 __all__ = [
-    "BY_HAND",
     "by_hand",
     "close",
     "expect_form",
@@ -43,48 +46,6 @@ __all__ = [
     "same_trained_state",
 ]
 
-# Forbidden shortcuts per "by hand" function, spelled as on the assignment sheet.
-_SOFTMAX = ("torch.softmax", "F.softmax", "nn.Softmax", "Tensor.softmax")
-BY_HAND: dict[str, tuple[str, ...]] = {
-    "softmax_manual": _SOFTMAX,
-    "cross_entropy_manual": (
-        "nn.CrossEntropyLoss",
-        "F.cross_entropy",
-        "F.nll_loss",
-        "nn.NLLLoss",
-        "F.log_softmax",
-        "torch.log_softmax",
-        "Tensor.log_softmax",
-        "nn.LogSoftmax",
-    ),
-    "linear_forward": ("F.linear", "nn.Linear"),
-    "forward_manual": ("F.linear", *_SOFTMAX),
-    "mse_manual": ("nn.MSELoss", "F.mse_loss", "nn.L1Loss", "F.l1_loss"),
-    "mae_manual": ("nn.MSELoss", "F.mse_loss", "nn.L1Loss", "F.l1_loss"),
-    "bce_manual": (
-        "nn.BCELoss",
-        "F.binary_cross_entropy",
-        "nn.BCEWithLogitsLoss",
-        "F.binary_cross_entropy_with_logits",
-    ),
-    "bce_grad_manual": ("backward", "torch.autograd"),
-    "output_layer_grads": ("backward", "torch.autograd"),
-}
-
-_HINTS = {
-    "softmax_manual": "Use exp and a row sum (subtract each row's max first).",
-    "cross_entropy_manual": "Use a stable log-softmax (logits minus logsumexp) and pick the "
-    "target entries.",
-    "linear_forward": "Use x @ weight.T + bias.",
-    "forward_manual": "Loop over the layers with linear_forward, then softmax_manual.",
-    "mse_manual": "Square the differences and take their mean.",
-    "mae_manual": "Take the mean of the absolute differences.",
-    "bce_manual": "Use the formula with torch.log.",
-    "bce_grad_manual": "Use the formula -y/p + (1-y)/(1-p).",
-    "output_layer_grads": "Use (softmax(logits) - one_hot(target)) / n and the hidden values.",
-}
-
-
 def by_hand(student: Any, exercise: str, function: str) -> None:
     """Fail when ``function`` calls one of its forbidden shortcuts (AST scan, never run).
 
@@ -92,13 +53,17 @@ def by_hand(student: Any, exercise: str, function: str) -> None:
     scanned again: their own by-hand check judges them, so a shortcut costs
     one check.
     """
-    graded = EXERCISES.get(exercise, ())
+    assignment = current()
+    rules = assignment.by_hand
+    if function not in rules:
+        raise KeyError(f"{function} has no [by_hand.{function}] table in the assignment file")
+    graded = assignment.exercises[exercise].functions
     require_by_hand(
         student.source(exercise),
         function,
-        BY_HAND[function],
-        skip=[name for name in graded if name in BY_HAND and name != function],
-        exercise_hint=_HINTS.get(function, ""),
+        rules[function].forbidden,
+        skip=[name for name in graded if name in rules and name != function],
+        exercise_hint=rules[function].hint,
     )
 
 

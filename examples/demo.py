@@ -1,4 +1,7 @@
-"""The bundled example class, and the README's main command (``make demo``).
+"""The bundled course's example class, and the README's main command (``make demo``).
+
+Course material, not engine: it lives beside the course's own files, and the
+grader package knows nothing of it.
 
 ``examples/class/`` holds five small submissions that show what the grader
 does with what students really hand in. They are generated from
@@ -12,7 +15,8 @@ by hand, and a test keeps the committed files equal to a fresh generation:
   no ``zero_grad`` in the training loop);
 - ``erin``: correct modules, but one notebook that is not valid JSON.
 
-``python -m grader.demo --out reports/demo`` grades the class and prints the table.
+``python examples/demo.py --out reports/demo`` grades the class and prints the table;
+``--build`` regenerates ``examples/class/``.
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.assignment import EXERCISES, course_root
+from grader.assignment import EXERCISES, use
+
+ROOT = Path(__file__).resolve().parents[1]  # the bundled course: assignment.toml is there
 
 EXAMPLES = Path("examples") / "class"
 
@@ -120,12 +126,12 @@ def write_example_class(root: Path) -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.demo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python examples/demo.py", description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("reports/demo"))
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--build", action="store_true", help="regenerate examples/class/ and stop")
     args = parser.parse_args(argv)
-    root = course_root()
+    root = use(ROOT).root
     if args.build:
         for path in write_example_class(root):
             print(f"wrote {path.relative_to(root)}")
@@ -134,8 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(f"grading the example class in {root / EXAMPLES} ...", file=sys.stderr)
     return cli_main(
-        ["grade", "--class", str(root / EXAMPLES), "--out", str(args.out),
-         "--jobs", str(args.jobs), "--no-resume"]
+        ["grade", "--assignment", str(root), "--class", str(root / EXAMPLES),
+         "--out", str(args.out), "--jobs", str(args.jobs), "--no-resume"]
     )  # fmt: skip
 
 

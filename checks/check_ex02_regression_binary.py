@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 import torch
 
-from grader.checks import _inputs as inputs
-from grader.checks import (
+from grader.checklib import (
     by_hand,
     expect_form,
     expect_linear_stack,
     expect_seeded_state,
+    inputs,
 )
 from grader.compare import CheckFailed, expect_scalar, expect_tensor, fmt_number
 

@@ -3,7 +3,8 @@
 Every input is named (``"ex03.softmax.values"``); its seed is derived from the
 name and a course secret, so each check always sees the same input (grades
 reproduce), the inputs differ from the lesson's, and changing the secret
-(``GRADER_CHECK_SEED``) gives a new set for a new term. A private
+(``GRADER_CHECK_SEED``, or the checks folder's ``seed.txt``) gives a new set
+for a new term. A private
 ``torch.Generator`` is used, so making inputs never touches the global RNG.
 """
 
@@ -13,32 +14,60 @@ import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import torch
 
-from grader.sandbox.confined.probes_training import build_model
+from grader.assignment import current
+from grader.sandbox.confined.probe_runtime import build_model
 
 __all__ = [
+    "PUBLIC_SECRET",
+    "SECRET_FILE",
     "build",
     "distinct_scores",
     "generator",
     "logits",
     "model_spec",
     "probabilities",
+    "secret",
     "seed_for",
     "seeded",
     "targets",
     "uniform",
 ]
 
-_DEFAULT_SECRET = "torch-course-checks-7f3a91"
+PUBLIC_SECRET = "public-checks"
+SECRET_FILE = "seed.txt"
+_SECRETS: dict[Path, str] = {}
+
+
+def secret() -> str:
+    """The secret the hidden inputs' seeds derive from.
+
+    ``GRADER_CHECK_SEED`` if set (a new term, a new set of inputs), else the
+    first line of ``seed.txt`` in the assignment's checks folder (masked like
+    the checks themselves, never shipped), else a public value: the student
+    bundle's public checks draw inputs of their own.
+    """
+    value = os.environ.get("GRADER_CHECK_SEED")
+    if value:
+        return value
+    folder = current().checks_dir
+    if folder not in _SECRETS:
+        try:
+            text = (folder / SECRET_FILE).read_text(encoding="utf-8").strip()
+        except OSError:
+            text = ""
+        _SECRETS[folder] = text.splitlines()[0] if text else PUBLIC_SECRET
+    return _SECRETS[folder]
 
 
 def seed_for(name: str) -> int:
     """A 31-bit seed for the input called ``name``."""
-    secret = os.environ.get("GRADER_CHECK_SEED", _DEFAULT_SECRET)
-    digest = hashlib.sha256(f"{secret}:{name}".encode()).digest()
+    secret_value = secret()
+    digest = hashlib.sha256(f"{secret_value}:{name}".encode()).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFF_FFFF
 
 

@@ -8,18 +8,18 @@ from typing import Any
 import pytest
 import torch
 
-from grader.checks import _inputs as inputs
-from grader.checks import (
+from grader.checklib import (
     by_hand,
     expect_form,
     expect_linear_stack,
     expect_seeded_state,
     expect_unchanged,
     finite_or_unstable,
+    inputs,
     lesson_constant,
     rows_sum_to_one,
 )
-from grader.checks._cache import memo
+from grader.checklib.cache import memo
 from grader.compare import CheckFailed, expect_scalar, expect_tensor, fmt_number
 
 EX = "ex01_multiclass"

@@ -7,10 +7,9 @@ from typing import Any
 import pytest
 import torch
 
-from grader.checks import _inputs as inputs
-from grader.checks import by_hand, close, expect_form, expect_pair, expect_unchanged
+from grader.checklib import by_hand, close, expect_form, expect_pair, expect_unchanged, inputs
 from grader.compare import CheckFailed, describe_type, expect_tensor, fmt_number
-from grader.sandbox.confined.probes_training import build_criterion
+from grader.sandbox.confined.probe_runtime import build_criterion
 
 EX = "ex04_backward_pass"
 

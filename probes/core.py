@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from grader.sandbox.confined.probes_training import (
+from grader.sandbox.confined.probe_runtime import (
     build_criterion,
     build_model,
     describe_model,

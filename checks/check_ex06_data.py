@@ -18,8 +18,8 @@ import pytest
 import torch
 
 from grader.assignment import reference
-from grader.checks._cache import memo
-from grader.checks._inputs import seed_for
+from grader.checklib.cache import memo
+from grader.checklib.inputs import seed_for
 from grader.compare import CheckFailed, describe_type, expect_equal, expect_tensor
 
 EXERCISE = "ex06_data"

@@ -1,12 +1,12 @@
 """Memo of expected values: across a judge's submissions, and across grading runs.
 
-A check's inputs are fixed (see ``_inputs``), so its expected value is the
+A check's inputs are fixed (see ``inputs``), so its expected value is the
 same for every submission; computing it once saves the reference call for the
 rest of the class. Values are cloned on the way out, so a check that changes
 what it got back cannot change what the next submission is judged against.
 
 A judge also keeps the values on disk (:func:`use_disk`), under
-``grader/checks/.expected/``: the hidden checks' folder, which no sandbox can
+``.expected/`` inside the assignment's checks folder, which no sandbox can
 see. A later run then never loads the ex06/ex07 reference solutions, and so
 never imports pandas and scikit-learn on its critical path. The file is named
 after a fingerprint of everything a value depends on (the grader's and the
@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 
 import torch
 
-__all__ = ["FOLDER", "clear", "flush", "memo", "on_disk", "use_disk"]
+__all__ = ["clear", "flush", "folder", "memo", "on_disk", "use_disk"]
 
 T = TypeVar("T")
 _Key = tuple[str, tuple[Any, ...]]
@@ -41,8 +41,14 @@ _STORE: dict[_Key, Any] = {}
 _ON_DISK: dict[str, Any] = {}  # repr(key) -> value, as read from the file in `_FILE`
 _FILE: list[Path] = []  # this fingerprint's file, once `use_disk` was called
 _NEW: set[_Key] = set()  # computed here, not yet written
-FOLDER = Path(__file__).resolve().parent / ".expected"
 _LIBRARIES = ("torch", "numpy", "pandas", "scikit-learn")
+
+
+def folder() -> Path:
+    """Where the active assignment's expected values are kept: inside its hidden checks."""
+    from grader.assignment import current
+
+    return current().checks_dir / ".expected"
 
 
 def memo(factory: Callable[..., T]) -> Callable[..., T]:
@@ -75,12 +81,12 @@ def use_disk(sources: Sequence[Path]) -> None:
     """Keep values on disk from now on, and read those already there.
 
     ``sources``: the folders whose Python files the values depend on (the
-    grader package and the reference solutions).
+    grader package, the assignment's checks and its reference solutions).
     """
     from grader.sandbox.wire import codec
 
     clear()
-    _FILE.append(FOLDER / f"{fingerprint(sources)}.bin")
+    _FILE.append(folder() / f"{fingerprint(sources)}.bin")
     with contextlib.suppress(OSError, codec.CodecError):
         value = codec.loads(_FILE[0].read_bytes())
         if isinstance(value, dict):
@@ -109,8 +115,9 @@ def flush() -> None:
     _NEW.clear()
     with contextlib.suppress(OSError, codec.CodecError):
         blob = codec.dumps(merged, role="expected values")
-        FOLDER.mkdir(mode=0o700, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=FOLDER, prefix=".writing-")
+        where = _FILE[0].parent
+        where.mkdir(mode=0o700, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=where, prefix=".writing-")
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(blob)
@@ -118,7 +125,7 @@ def flush() -> None:
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
-        for stale in FOLDER.glob("*.bin"):  # other fingerprints: code or versions changed
+        for stale in where.glob("*.bin"):  # other fingerprints: code or versions changed
             if stale != _FILE[0]:
                 stale.unlink(missing_ok=True)
     _ON_DISK.update(merged)
@@ -131,7 +138,9 @@ def fingerprint(sources: Sequence[Path]) -> str:
         for path in sorted(Path(folder).rglob("*.py")):
             digest.update(str(path.relative_to(folder)).encode())
             digest.update(path.read_bytes())
-    digest.update(os.environ.get("GRADER_CHECK_SEED", "").encode())
+    from grader.checklib.inputs import secret
+
+    digest.update(secret().encode())
     for name in _LIBRARIES:
         with contextlib.suppress(metadata.PackageNotFoundError):
             digest.update(f"{name}={metadata.version(name)}".encode())

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import torch
 
-from grader.checks._cache import memo
-from grader.checks._inputs import generator, uniform
+from grader.checklib.cache import memo
+from grader.checklib.inputs import generator, uniform
 from grader.compare import CheckFailed, describe_type, expect_scalar, expect_tensor, fmt_number
 from grader.handcheck import require_by_hand
 

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 import torch
 
-from grader.checks import expect_trained_state, same_trained_state
-from grader.checks._cache import memo
-from grader.checks._inputs import generator, seed_for, seeded
+from grader.checklib import expect_trained_state, same_trained_state
+from grader.checklib.cache import memo
+from grader.checklib.inputs import generator, seed_for, seeded
 from grader.compare import CheckFailed, expect_scalar, expect_tensor
-from grader.sandbox.confined.probes_training import (
+from grader.sandbox.confined.probe_runtime import (
     build_criterion,
     build_model,
     build_optimizer,
