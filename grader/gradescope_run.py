@@ -19,7 +19,7 @@ library is imported before that is guaranteed, so even a broken torch or
 grader install still produces a file.
 
 Isolation: Gradescope runs each submission as root in a Docker container
-without namespaces, so the sandbox cannot reach L3 there (threats 5.5: L2 is
+without namespaces, so the sandbox cannot reach L3 there (docs/threats.md, Levels: L2 is
 the most that target allows). Nothing is required; the level reached is
 recorded in ``extra_data.isolation`` and printed for instructors.
 """

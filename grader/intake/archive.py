@@ -1,7 +1,7 @@
 """Unpack a submitted ``.zip`` into a private folder, refusing anything unsafe.
 
 A zip is student data: its entry names, modes and sizes are all chosen by the
-student (threats row 37, G5). So, before a single byte is written:
+student (docs/threats.md row 37, G5). So, before a single byte is written:
 
 * an entry whose path is absolute, has a drive letter or climbs out with ``..``
   refuses the whole archive: no zip tool makes one by accident, and grading the

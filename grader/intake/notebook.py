@@ -2,7 +2,7 @@
 
 A notebook is JSON, and its code cells may use IPython syntax (``!pip install x``,
 ``%matplotlib inline``, ``%%bash``) that plain Python cannot import. So, in the
-trusted parent and as data only (threats rows 52-57, section 5.4):
+trusted parent and as data only (docs/threats.md rows 52-57):
 
 * the file is decoded and parsed with :mod:`json`, never executed. We do not use
   ``nbformat.reads``: it logs schema errors instead of raising them, treats a file

@@ -20,7 +20,7 @@ so) and the notebook is used only if the ``.py`` cannot be read. Everything
 else is ignored, with a note when the student may care: near-miss names
 (``ex02_shapes (1).py``), exercise files in other folders, helper
 modules, names that would shadow a library or configure the grader
-(``torch.py``, ``conftest.py``, ``*.pth``, threats row 30), symlinks (never
+(``torch.py``, ``conftest.py``, ``*.pth``, docs/threats.md row 30), symlinks (never
 followed, row 37) and nested archives. Sizes are checked before reading.
 
 A problem with one exercise file (too large, not UTF-8, a broken notebook)
@@ -72,7 +72,7 @@ _UNWRAP_LEVELS = 3
 _WALK_DEPTH = 6
 
 # Names that must never sit next to student code: they would be imported instead
-# of a library, or change how Python or pytest start (threats row 30).
+# of a library, or change how Python or pytest start (docs/threats.md row 30).
 _LIBRARIES = frozenset(
     {"torch", "torchvision", "numpy", "pandas", "sklearn", "scipy", "matplotlib", "pytest",
      "_pytest", "pluggy", "IPython", "nbformat", "grader", "solutions"}
@@ -90,7 +90,7 @@ class SubmissionError(Exception):
 
 @dataclass(frozen=True)
 class IntakeLimits:
-    """Caps applied before anything is read (threats G5, rows 37 and 55)."""
+    """Caps applied before anything is read (docs/threats.md G5, rows 37 and 55)."""
 
     archive_bytes: int = 50 * _MB  # a .zip's own size, and what it unpacks to
     archive_entries: int = 1000

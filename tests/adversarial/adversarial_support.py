@@ -5,7 +5,7 @@ Each fixture folder ``<row>-<slug>/`` holds a submission (usually one
 or a notebook, or a ``submission.zip``) and an ``expected.json``:
 
 ``row``, ``section``, ``title``
-    the catalogue row (``/work/shared/threats.md`` section 3) it reproduces.
+    the catalogue row (``docs/threats.md``, Catalogue) it reproduces.
 ``level``
     the lowest isolation level whose layers defend the row ("L1", "L2", "L3");
     below it the fixture is skipped, with ``level_reason`` saying why.

@@ -6,7 +6,7 @@ this machine allows (L3 here, as root), and again on a host without
 namespaces (``SandboxHost(namespaces=False)``: L1, or L2 where the host can
 confine itself with Landlock and seccomp), for every row that level must
 survive. Each fixture grades only the exercises it names.
-After every fixture the invariants of threats section 6.3 are checked:
+After every fixture the invariants of ``docs/threats.md`` (What CI must run, 3) are checked:
 
 * no process of the submission is left (nothing new below this test process,
   and at L3 nothing but the host in its pids cgroup), and its scratch is gone;

@@ -4,7 +4,7 @@ Why this exists: without namespaces (Gradescope, an instructor laptop without
 `sudo`, `SandboxHost(namespaces=False)`) the host and its workers run as the
 judge's own user, often root. Then a student could read the hidden checks,
 the solutions and the reports from disk, rewrite the grader, and open network
-connections (threats 4.2, 5.1 step 7). These layers need neither root nor
+connections (docs/threats.md, Isolation techniques). These layers need neither root nor
 namespaces, so the host applies them to itself after its preloads and before
 it serves anything, on every path (behind the namespaces they are defence in
 depth). Every worker is forked from the host and inherits all of them; none

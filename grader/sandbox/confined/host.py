@@ -2,7 +2,7 @@
 
 Forked by the host template (`template.py`), which imported torch, numpy,
 pandas and scikit-learn once (`preload`), set one thread *before* any fork
-(torch with OpenMP can hang after a fork: threats row 60) and, where the
+(torch with OpenMP can hang after a fork: docs/threats.md row 60) and, where the
 machine allows, gave this process namespaces of its own and dropped its
 privileges. `run` then makes the host non-dumpable, confines it
 (`confine.py`: Landlock, seccomp, no capabilities; every worker inherits it),
@@ -118,7 +118,7 @@ class _Host:
         other sessions' live workers. Without one it relies on being the
         children's subreaper: a `setsid` grandchild is reparented to the host
         once its parent dies, so killing the host's stray children round after
-        round reaches every descendant (threats row 11).
+        round reaches every descendant (docs/threats.md row 11).
         """
         mine = [p for p, w in self.workers.items() if w.session == session]
         for pid in mine:  # the submission is over: no grace, and all of them at once

@@ -7,7 +7,7 @@ propagation: nothing done here is visible outside) and mounts a `/proc` of the
 new PID namespace. Then it
 
 1. remounts every existing mount read-only and `nosuid` (the grader, the venv
-   and the student's own files become unwritable: threats rows 14, 29);
+   and the student's own files become unwritable: docs/threats.md rows 14, 29);
 2. replaces `/dev` with a small tmpfs holding only null, zero, full, random and
    urandom (root without capabilities may still open a disk device that root
    owns; a read-only mount does not stop writes to device nodes);
@@ -19,7 +19,7 @@ new PID namespace. Then it
    descriptor opened first, so it is reachable wherever it lives;
 5. masks each secret path with an empty read-only tmpfs (or `/dev/null` for a
    file): the hidden checks, solutions, tests and report folder are absent,
-   not merely protected (threats rows 28, 33);
+   not merely protected (docs/threats.md rows 28, 33);
 6. joins the pids cgroup the judge made, if any (root is not bound by
    `RLIMIT_NPROC`; a fork bomb is).
 

@@ -11,7 +11,7 @@ Runs in a process forked from the sandbox host (and, for the in-process L0
 backend used by our own tests, in the test process itself: `handle` is shared
 so both backends give checks exactly the same values and faults).
 
-What the worker guarantees, and why (threats rows 10, 18, 19, 21, 39):
+What the worker guarantees, and why (docs/threats.md rows 10, 18, 19, 21, 39):
 
 * Every call runs inside `try/except BaseException`: `SystemExit`,
   `KeyboardInterrupt` and friends become a reply, not a dead worker.
@@ -102,7 +102,7 @@ def load_module(name: str, path: str) -> types.ModuleType:
     """Import the file at `path` as module `name` (registered in `sys.modules`).
 
     By explicit path, never through `sys.path`, so a submission cannot shadow
-    a library or reach another exercise by name (threats row 30).
+    a library or reach another exercise by name (docs/threats.md row 30).
     """
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
@@ -241,10 +241,10 @@ def serve(
     ``folder/name.py`` and says ready (or why not); calls and probes name the
     module they are for. Each module is imported with the globals reset to
     seed 0, as in a fresh worker, and sees no other exercise's module in
-    ``sys.modules`` (threats row 30), whatever was loaded before it.
+    ``sys.modules`` (docs/threats.md row 30), whatever was loaded before it.
 
     Ends with `os._exit`: no atexit hooks, no finalizers, nothing the student
-    registered gets to run after the last reply (threats rows 10, 24).
+    registered gets to run after the last reply (docs/threats.md rows 10, 24).
     `hint_after` (seconds): if an import is still running then, say where.
     """
     from grader.sandbox.confined.probes import registry  # loaded by the host
@@ -312,7 +312,7 @@ def _show_only(modules: dict[str, types.ModuleType], name: str | None) -> None:
 
 
 class _ImportHint:
-    """Tell the judge where a slow import is, before its deadline (threats row 53).
+    """Tell the judge where a slow import is, before its deadline (docs/threats.md row 53).
 
     A SIGALRM timer fires once; its handler sends `{"progress": "importing",
     "line": N}`, N being the innermost line of the student's file that is

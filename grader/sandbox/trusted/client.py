@@ -48,7 +48,7 @@ _STARTUP_TIMEOUT = 120.0
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds on every worker of a host (threats G5); small values make tests fast."""
+    """Bounds on every worker of a host (docs/threats.md G5); small values make tests fast."""
 
     import_timeout: float = 10.0  # wall seconds for importing one exercise module
     call_timeout: float = 5.0  # default wall seconds per call / probe

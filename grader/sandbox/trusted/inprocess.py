@@ -8,7 +8,7 @@ the same functions. So a check written against this backend sees exactly the
 types and messages the real sandbox gives.
 
 What it does not give: isolation of any kind, timeouts, memory limits, or
-survival of `os._exit`. Never use it to grade (threats G9, level L0).
+survival of `os._exit`. Never use it to grade (docs/threats.md G9, level L0).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ Landlock, seccomp, no capabilities) before it serves, with the layers
 `machine()` found this kernel can apply; that alone reaches L2 where
 namespaces are missing.
 
-Levels (threats 5.5, adapted to what this machine family offers):
+Levels (docs/threats.md, Levels):
 
     L1  subprocess + rlimits + codec
     L2  L1 + no network        (netns OR seccomp-net OR landlock-net)
@@ -251,7 +251,7 @@ _CGROUP_PREFIX = "grader-"
 def make_pids_cgroup(max_tasks: int) -> Path | None:
     """A fresh pids cgroup capping the host's task count, or None if we cannot make one.
 
-    `RLIMIT_NPROC` does not bind root (threats row 5); a pids cgroup does. The
+    `RLIMIT_NPROC` does not bind root (docs/threats.md row 5); a pids cgroup does. The
     setup stage moves itself in before dropping capabilities, so every worker
     and grandchild stays inside. cgroup v1 (`/sys/fs/cgroup/pids`) or v2 with
     the pids controller delegated to the root's children.

@@ -1,7 +1,7 @@
 """The only way values cross between the judge and a worker.
 
 A value becomes a JSON tree plus a list of raw byte buffers (tensor and array
-data). Big tensors therefore cost a memory copy, not base64 (threats 5.6:
+data). Big tensors therefore cost a memory copy, not base64 (measured:
 a 4 MB tensor as base64 JSON took ~120 ms per round trip). Tagged forms:
 
     {"__tensor__": "float32", "shape": [4, 3], "data": 0, "requires_grad": false}
@@ -13,7 +13,7 @@ a 4 MB tensor as base64 JSON took ~120 ms per round trip). Tagged forms:
 `data` is an index into the buffer list. Plain dicts (str keys), lists, None,
 bool, int, finite float and str are themselves.
 
-Why it is shaped this way (threats rows 41-51):
+Why it is shaped this way (docs/threats.md rows 41-51):
 
 * Encoding checks *exact* types (`type(x) is list`), so an object with a lying
   `__eq__`, a subclass of `float` or `str`, or anything pickle-able is refused
@@ -82,7 +82,7 @@ _LEN = struct.Struct(">I")
 
 @dataclass(frozen=True)
 class Caps:
-    """Bounds on one encoded value (threats row 50)."""
+    """Bounds on one encoded value (docs/threats.md row 50)."""
 
     max_bytes: int = 64 << 20  # raw tensor/array bytes plus string characters
     max_items: int = 1_000_000  # JSON nodes: scalars, containers, dict entries
@@ -254,7 +254,7 @@ def _enc_tensor(x: torch.Tensor, walk: _Walk, buffers: list[memoryview]) -> Any:
                 raise CodecError(f"tensor has too many dimensions ({len(shape)})")
             walk.add_bytes(math.prod(shape) * plain.element_size())
             # A private copy, taken now: a thread the student left running cannot
-            # change the bytes between this return and the send (threats row 10).
+            # change the bytes between this return and the send (docs/threats.md row 10).
             flat = plain.detach().cpu().resolve_conj().resolve_neg()
             flat = flat.clone(memory_format=torch.contiguous_format).reshape(-1)
             if type(flat) is not torch.Tensor or flat.numel() != math.prod(shape):

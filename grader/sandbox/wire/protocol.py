@@ -2,7 +2,7 @@
 
 A frame is a 4-byte big-endian length followed by a `codec.pack` blob (JSON
 header plus raw buffers). The length is checked against the cap *before* any
-payload is read (threats 5.2), and every read on the judge's side honours a
+payload is read (docs/threats.md row 50), and every read on the judge's side honours a
 wall-clock deadline through `poll`, so a worker that stops talking, talks too
 much or talks nonsense costs one call, never the judge.
 
