@@ -89,13 +89,18 @@ class Isolation:
 
     level: str
     layers: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # per layer not in force: why ("uid-switch: not in force: ...")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"level": self.level, "layers": list(self.layers)}
+        data: dict[str, Any] = {"level": self.level, "layers": list(self.layers)}
+        if self.notes:  # only when a layer is missing for a reason worth reading
+            data["notes"] = list(self.notes)
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Isolation:
-        return cls(level=data["level"], layers=tuple(data.get("layers", ())))
+        return cls(level=data["level"], layers=tuple(data.get("layers", ())),
+                   notes=tuple(data.get("notes", ())))  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -347,7 +347,7 @@ def test_the_l2_rule(extra: list[str], level: str) -> None:
 def test_missing_layers_are_named_with_their_alternatives() -> None:
     missing = launcher.missing_for("L2", [*L1, "seccomp-net"])
     assert not any("no network" in item for item in missing)
-    assert any("secrets-masked or landlock-fs" in item for item in missing)
+    assert any("secrets-masked, landlock-fs, or uid-switch" in item for item in missing)
 
 
 # ------------------------------------------------------------------ the BPF program

@@ -593,19 +593,23 @@ def _drop_bounding_set() -> None:
             raise _os_error(ctypes.get_errno(), f"dropping capability {cap} from the bounding set")
 
 
-def drop_privileges(uid: int | None) -> None:
+def drop_privileges(user: Sequence[int] | None) -> None:
     """Give up root's powers for good, as `setpriv` would before an exec; raises on failure.
 
     The bounding set goes first, while CAP_SETPCAP is still held; then the
-    switch to `uid` (which clears the other sets itself), then whatever
-    capabilities are left, then no_new_privs. A forked sandbox host calls it
-    once its namespaces are set up, before it serves anything.
+    switch to `user` (uid, gid; no supplementary groups), which clears the
+    other sets itself, then whatever capabilities are left, then
+    no_new_privs. A forked sandbox host calls it before it serves anything:
+    after its namespaces are set up, or at once where there are none.
     """
     _drop_bounding_set()
-    if uid is not None:
+    if user is not None:
+        uid, gid = user
         os.setgroups([])
-        os.setresgid(uid, uid, uid)
+        os.setresgid(gid, gid, gid)
         os.setresuid(uid, uid, uid)
+        if os.getresuid() != (uid, uid, uid) or os.getgroups() not in ([], [gid]):
+            raise OSError(f"the switch to uid {uid} did not stick")
     _drop_capabilities()
     _no_new_privs()
 

@@ -160,7 +160,11 @@ class _Template:
 
                 config["applied"] = mounts.isolate(setup)
                 config["inbox"], config["scratch"] = mounts.INBOX, mounts.SCRATCH
-                confine.drop_privileges(setup["uid"])
+                confine.drop_privileges(serve.get("user"))
+            elif serve.get("user") is not None:  # no namespaces: still never root (L1, L2)
+                from grader.sandbox.confined import confine
+
+                confine.drop_privileges(serve["user"])
             from grader.sandbox.confined import host
 
             host.run(config, socket.socket(fileno=3), self.environ)

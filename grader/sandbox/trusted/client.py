@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader.model import Isolation
-from grader.sandbox.trusted import launcher
+from grader.sandbox.trusted import launcher, staging
 from grader.sandbox.trusted.errors import IsolationError, Locate, NoTasks, SandboxError
 from grader.sandbox.trusted.session import ExerciseHandle, SubmissionSandbox
 from grader.sandbox.trusted.spawner import HostProcess, HostTemplate
@@ -157,6 +157,7 @@ class SandboxHost:
             namespaces=self._namespaces,
             cgroup=state.cgroup,
         )
+        notes = self._close_secrets(plan.serve.get("user"))
         planned = [*plan.planned, "codec"]
         if self._require is not None and launcher.missing_for(self._require, planned):
             raise IsolationError(_refusal(self._require, planned))
@@ -178,9 +179,29 @@ class SandboxHost:
         self.startup_seconds = time.monotonic() - started
         self.setup_seconds = float(hello.get("startup", 0.0))
         layers = tuple(hello.get("layers", ()))
-        self.isolation = Isolation(launcher.level_of(layers), layers)
+        if "uid-switch" in layers and plan.serve.get("user") is not None and not notes:
+            layers += (launcher.SECRETS_CLOSED,)
+        elif plan.serve.get("user") is None and launcher.machine().why_no_uid_switch:
+            notes.append(f"uid-switch: not in force: {launcher.machine().why_no_uid_switch}")
+        self.isolation = Isolation(launcher.level_of(layers), layers, tuple(notes))
         if self._require is not None and launcher.missing_for(self._require, layers):
             raise IsolationError(_refusal(self._require, layers))
+
+    def _close_secrets(self, user: Sequence[int] | None) -> list[str]:
+        """As root, before the host starts: close the secrets and the judge's own files
+        to the sandbox user, then prove it as that user. Returns why it does not hold."""
+        if user is None:
+            return []
+        workdir = self._state.workdir
+        workdir.chmod(0o711)  # the host reaches inbox/ and scratch/ by name; lists nothing
+        (workdir / "host.log").chmod(0o600)
+        os.chown(workdir / "scratch", *user)
+        problems = staging.close(self._masks, user)
+        reached = staging.reachable([*self._masks, workdir, workdir / "host.log"], user)
+        notes = [f"{launcher.SECRETS_CLOSED}: not in force: {p}" for p in problems]
+        notes += [f"{launcher.SECRETS_CLOSED}: not in force: uid {user[0]} can still reach {p}"
+                  for p in reached]  # fmt: skip
+        return notes
 
     def _template(self) -> HostTemplate:
         """The template to fork the host from; one of our own is started when it is gone.

@@ -37,6 +37,7 @@ import contextlib
 import functools
 import json
 import os
+import pwd
 import secrets
 import shutil
 import subprocess
@@ -62,6 +63,7 @@ __all__ = [
     "missing_for",
     "plan_host",
     "remove_cgroup",
+    "sandbox_user",
     "template_command",
 ]
 
@@ -75,8 +77,9 @@ _NEEDS: dict[str, frozenset[str]] = {
 _L2_ANY: tuple[tuple[str, tuple[frozenset[str], ...]], ...] = (
     ("no network (netns, seccomp-net or landlock-net)",
      (frozenset({"netns"}), frozenset({"seccomp-net"}), frozenset({"landlock-net"}))),
-    ("secrets unreadable (secrets-masked or landlock-fs)",
-     (frozenset({"secrets-masked"}), frozenset({"landlock-fs"}))),
+    ("secrets unreadable (secrets-masked, landlock-fs, or uid-switch + secrets-closed-to-uid)",
+     (frozenset({"secrets-masked"}), frozenset({"landlock-fs"}),
+      frozenset({"uid-switch", "secrets-closed-to-uid"}))),
     ("grader files unwritable (uid-switch, ro-root + no-caps, or landlock-fs)",
      (frozenset({"uid-switch"}), frozenset({"ro-root", "no-caps"}), frozenset({"landlock-fs"}))),
 )  # fmt: skip
@@ -94,6 +97,34 @@ ENV_ALLOWLIST = {
 }
 _SANDBOX_DIR = Path(__file__).resolve().parent.parent  # grader/sandbox
 _NOBODY = 65534
+USER_VARIABLE = "GRADER_SANDBOX_USER"
+# Claimed by the judge once a probe run as the sandbox user found every secret closed.
+SECRETS_CLOSED = "secrets-closed-to-uid"
+
+
+def sandbox_user(spec: str | None = None) -> tuple[int, int]:
+    """The (uid, gid) student code runs as when the grader runs as root.
+
+    `spec` (default: `$GRADER_SANDBOX_USER`, else ``nobody``) is a user name,
+    whose primary group is taken, or ``UID:GID``. Root (uid or gid 0) is
+    refused: the point is to leave root's powers behind.
+    """
+    spec = spec or os.environ.get(USER_VARIABLE) or "nobody"
+    uid_text, colon, gid_text = spec.partition(":")
+    if colon and uid_text.isdigit() and gid_text.isdigit():
+        user = (int(uid_text), int(gid_text))
+    else:
+        try:
+            entry = pwd.getpwnam(spec)
+        except KeyError:
+            if spec != "nobody":
+                raise ValueError(f"{USER_VARIABLE}={spec!r}: no such user (give a name "
+                                 "or UID:GID)") from None  # fmt: skip
+            return (_NOBODY, _NOBODY)
+        user = (entry.pw_uid, entry.pw_gid)
+    if 0 in user:
+        raise ValueError(f"{USER_VARIABLE}={spec!r}: the sandbox user must not be root")
+    return user
 
 
 def level_of(layers: Iterable[str]) -> str:
@@ -133,8 +164,10 @@ class Machine:
     root: bool
     namespaces: bool  # `unshare --net --pid --mount` works
     setpriv: str | None
-    uid_switch: bool  # `nobody` can run the interpreter and read the sandbox code
+    uid_switch: bool  # the sandbox user can run the interpreter and read the sandbox code
     confine: tuple[str, ...] = ()  # layers `confine.py` can apply here (`confine.available()`)
+    user: tuple[int, int] = (_NOBODY, _NOBODY)  # `sandbox_user()`: uid and gid
+    why_no_uid_switch: str = ""  # as root without it: why, for the report
 
 
 def machine(python: str | None = None) -> Machine:
@@ -158,16 +191,22 @@ def _machine(python: str) -> Machine:
         namespaces_probe = _start([unshare, "--net", "--pid", "--mount", "--ipc", "--uts",
                                    "--fork", "--mount-proc", "true"])  # fmt: skip
     uid_probes = None
+    uid, gid = user = sandbox_user() if root else (_NOBODY, _NOBODY)
     if root and setpriv:
         host = str(_SANDBOX_DIR / "confined" / "host.py")
         uid_probes = (
             _start([python, "-I", "-c", _WHERE, host]),
-            _start([setpriv, f"--reuid={_NOBODY}", f"--regid={_NOBODY}", "--clear-groups",
+            _start([setpriv, f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
                     python, "-I", "-c", _WHERE, host]),
         )  # fmt: skip
     namespaces = namespaces_probe is not None and _output(namespaces_probe) is not None
     uid_switch = uid_probes is not None and _same_python(*(_output(p) for p in uid_probes))
-    return Machine(linux, root, namespaces, setpriv, uid_switch, confine.available())
+    why = ""
+    if root and not uid_switch:
+        why = (f"uid {uid} cannot run {os.path.realpath(python)} or read the grader "
+               "(make the interpreter, the venv and the checkout readable by that user, or "
+               f"name another with {USER_VARIABLE})" if setpriv else "no setpriv to probe with")
+    return Machine(linux, root, namespaces, setpriv, uid_switch, confine.available(), user, why)
 
 
 def _start(argv: list[str]) -> subprocess.Popen[bytes] | None:
@@ -374,22 +413,25 @@ def plan_host(
         "env_allowlist": sorted(ENV_ALLOWLIST),
         "cgroup": str(cgroup) if cgroup and use_ns else None,
         "confine": list(probe.confine),  # what the host applies to itself, on every path
+        # As root: the host gives up root for this user before it serves, on every path.
+        "user": list(probe.user) if probe.uid_switch else None,
     }
+    switch = ("uid-switch",) if probe.uid_switch else ()
     if not use_ns:
-        planned = ("subprocess", "rlimits", "setsid", "env-allowlist", *probe.confine)
+        planned = ("subprocess", "rlimits", "setsid", "env-allowlist", *switch, *probe.confine)
         return HostPlan(serve, None, planned)
     setup = {
         "inbox": str(inbox),
         "secrets": [str(p) for p in secrets],
         "scratch_bytes": scratch_bytes,
-        "uid": _NOBODY if probe.uid_switch else None,
+        "uid": probe.user[0] if probe.uid_switch else None,
         "cgroup": serve["cgroup"],
         # What the host needs to run; kept visible if it lives where scratch goes (/tmp).
         "keep": sorted(_host_needs(repo, python)),
     }
     planned = ("subprocess", "rlimits", "setsid", "env-allowlist", "netns", "pidns", "mountns",
                "ro-root", "secrets-masked", "no-caps", "no-new-privs")  # fmt: skip
-    planned += ("uid-switch",) if probe.uid_switch else ()
+    planned += switch
     planned += ("cgroup-pids",) if cgroup else ()
     planned += tuple(name for name in probe.confine if name not in planned)
     return HostPlan(serve, setup, planned)

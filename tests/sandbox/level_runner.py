@@ -1,0 +1,71 @@
+"""Test-only: run the attacks against a real sandbox host forced down to one level.
+
+    python level_runner.py LEVEL < config.json  ->  JSON outcomes on stdout
+
+Run as root. First, in a private mount namespace of its own (nothing leaks to
+the machine), it makes the interpreter reachable for the sandbox user when it
+lives under a home folder only root may enter (`/root/.pyenv` here), by
+putting an empty world-traversable tmpfs over that folder and binding back
+only the interpreter's tree: as on a CI runner or Gradescope image, where the
+interpreter is world-readable. Then it tells the launcher this machine has no
+namespaces (L2) and, for L1, no Landlock or seccomp either, and grades.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import stat
+import sys
+
+from grader.sandbox.confined import mounts
+
+
+def _reachable_interpreter() -> None:
+    real = os.path.realpath(sys.executable)
+    parts = real.split("/")
+    for depth in range(2, len(parts)):
+        folder = "/".join(parts[:depth])
+        if not stat.S_IMODE(os.stat(folder).st_mode) & 0o001:
+            keep = "/".join(parts[: depth + 1])
+            mounts.unshare(mounts.CLONE_NEWNS)
+            mounts.mount(None, "/", None, mounts.MS_REC | mounts.MS_PRIVATE)
+            fd = os.open(keep, os.O_PATH | os.O_DIRECTORY)
+            mounts.mount("tmpfs", folder, "tmpfs", 0, "size=64k,mode=711")
+            os.makedirs(keep)
+            mounts.mount(f"/proc/self/fd/{fd}", keep, None, mounts.MS_BIND | mounts.MS_REC)
+            os.close(fd)
+            return
+
+
+def main(level: str) -> None:
+    config = json.load(sys.stdin)
+    _reachable_interpreter()
+    from grader.sandbox.trusted import launcher
+
+    probed = launcher.machine(sys.executable)
+    changes: dict[str, object] = {}
+    if level in ("L1", "L2"):
+        changes["namespaces"] = False
+    if level == "L1":
+        changes["confine"] = ()
+    forced = dataclasses.replace(probed, **changes)
+    launcher.machine = lambda python=None: forced
+    from grader.sandbox.trusted.client import Limits, SandboxHost
+
+    limits = Limits(import_timeout=5.0, call_timeout=2.0, restarts=1)
+    with SandboxHost(limits, secrets=config["secrets"]) as host:
+        outcomes: dict[str, object] = {"level": host.isolation.level,
+                                       "layers": list(host.isolation.layers),
+                                       "notes": list(host.isolation.notes)}  # fmt: skip
+        with host.submission({"ex01_attacks": config["source"]}) as student:
+            ex = student.exercise("ex01_attacks")
+            outcomes["uid"] = ex.call("uid")
+            for name, (function, argument) in config["attacks"].items():
+                outcomes[name] = ex.call(function, argument)
+    json.dump(outcomes, sys.stdout)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
