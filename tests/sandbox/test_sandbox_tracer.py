@@ -72,3 +72,27 @@ def test_covering_the_recorder_is_tampering() -> None:
 def test_trace_crosses_the_wire_as_plain_data() -> None:
     record = Trace(ops=["exp", "_softmax"], tampered=True)
     assert Trace.from_wire(record.to_wire()) == record
+
+
+def test_worker_replies_with_the_trace_only_when_asked() -> None:
+    import types
+
+    from grader.sandbox.confined import worker
+    from grader.sandbox.wire import codec
+
+    module = types.ModuleType("sub")
+    exec(
+        "import torch.nn.functional as F\n"
+        "import torch\n"
+        "def softmax_manual(z=None):\n"
+        "    return getattr(F, 'soft' + 'max')(torch.ones(2, 3), dim=1)\n",
+        module.__dict__,
+    )
+    header = {"id": 1, "op": "call", "name": "softmax_manual", "args": [], "kwargs": {}}
+    plain, _ = worker.handle(module, header, [], path="sub.py", caps=codec.DEFAULT_CAPS, probes={})
+    traced, _ = worker.handle(
+        module, {**header, "trace": True}, [], path="sub.py", caps=codec.DEFAULT_CAPS, probes={}
+    )
+    assert plain["ok"] and "trace" not in plain
+    record = Trace.from_wire(traced["trace"])
+    assert not record.tampered and forbidden_ran(record, ["F.softmax"]) == ["F.softmax"]

@@ -44,6 +44,7 @@ from typing import Any, NoReturn
 import numpy as np
 import torch
 
+from grader.sandbox.confined import tracer
 from grader.sandbox.wire import codec, protocol
 
 __all__ = ["describe", "handle", "load_module", "reset_globals", "serve"]
@@ -197,9 +198,14 @@ def handle(
     else:
         return _fault(rid, "bad_request", text=f"unknown op {op!r}")
 
+    record: tracer.Trace | None = None
     try:
         reset_globals(seed)
-        result = run(*args, **kwargs)
+        if header.get("trace") is True:  # a by-hand function: record the operators it runs
+            with tracer.trace() as record:
+                result = run(*args, **kwargs)
+        else:
+            result = run(*args, **kwargs)
     except BaseException as exc:
         info = describe(exc, path)
         return _fault(rid, "memory" if _is_memory(exc, info["text"]) else "raised", **info)
@@ -211,7 +217,10 @@ def handle(
         return _fault(rid, "rejected", text=str(exc))
     except BaseException as exc:  # a __torch_dispatch__ subclass, say
         return _fault(rid, "rejected", text=f"the value could not be read ({codec.qualname(exc)})")
-    return {"id": rid, "ok": True, "value": packed.tree}, packed.buffers
+    reply = {"id": rid, "ok": True, "value": packed.tree}
+    if record is not None:
+        reply["trace"] = record.to_wire()
+    return reply, packed.buffers
 
 
 def _bind(probe: Callable[..., Any], module: types.ModuleType) -> Callable[..., Any]:
