@@ -1,0 +1,41 @@
+"""Probes for tensor_basics: whether a function leaves its inputs as they were.
+
+Runs in the untrusted worker, loaded before confinement; imports only the
+standard library, torch and the probe runtime. A probe observes and reports
+raw values; the parent (the check) judges them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+
+from grader.sandbox.confined.probe_runtime import observe, student_function
+
+__all__ = ["PROBES"]
+
+
+def probe_call_keeps_input(module: Any, function: str, args: Sequence[Any] = ()) -> dict[str, Any]:
+    """Call ``function`` on clones of ``args``; report the output and whether a clone changed.
+
+    ``changed`` holds one flag per argument (False for arguments that are not tensors).
+    """
+    fn = student_function(module, function)
+    originals = list(args)
+    clones = [a.clone() if isinstance(a, torch.Tensor) else a for a in originals]
+    result = observe(fn(*clones))
+    if isinstance(result, torch.Tensor):
+        result = result.detach().clone()
+    changed = [
+        isinstance(o, torch.Tensor)
+        and not (c.shape == o.shape and c.dtype == o.dtype and bool(torch.equal(c, o)))
+        for o, c in zip(originals, clones, strict=True)
+    ]
+    return {"result": result, "changed": changed}
+
+
+PROBES: dict[str, Callable[..., Any]] = {
+    "shapes_call_keeps_input": probe_call_keeps_input,
+}
