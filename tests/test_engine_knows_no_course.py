@@ -14,8 +14,8 @@ def _course_words() -> set[str]:
     """Names only the bundled course uses: exercises, distinctive functions, data, probes."""
     words = set(COURSE.exercises)
     words |= {f for ex in COURSE.exercises.values() for f in ex.functions if "_" in f}
-    words |= {path.name for path in COURSE.data_files}
-    words |= {path.stem for path in COURSE.data_files}
+    data = [path for path in COURSE.data_files if path.stem.upper() != "README"]
+    words |= {path.name for path in data} | {path.stem for path in data}
     return words
 
 
