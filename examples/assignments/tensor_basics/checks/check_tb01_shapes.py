@@ -42,10 +42,14 @@ class TestFlattenRows:
 
     @pytest.mark.grade(exercise=EX, function="flatten_rows", points=0.5)
     def test_non_contiguous(self, student: Any, ref: Any) -> None:
-        x = _seeded("tb01.flatten.transposed", 3, 4, 5).transpose(0, 2)  # (5, 4, 3), not contiguous
-        got = student.exercise(EX).call("flatten_rows", x)
+        x = _seeded("tb01.flatten.transposed", 3, 4, 5).transpose(0, 2)  # (5, 4, 3)
+        # The probe hands x to the function as a non-contiguous view (as a transpose makes).
+        seen = student.exercise(EX).probe(
+            "shapes_call_keeps_input", "flatten_rows", [x.transpose(0, -1).contiguous()], True
+        )
+        assert seen["contiguous"] == [False]
         what = "flatten_rows of a transposed (non-contiguous) tensor"
-        expect_tensor(got, ref(EX).flatten_rows(x), what=what)
+        expect_tensor(seen["result"], ref(EX).flatten_rows(x), what=what)
 
     @pytest.mark.grade(exercise=EX, function="flatten_rows", points=0.5)
     def test_input_unchanged(self, student: Any, ref: Any) -> None:

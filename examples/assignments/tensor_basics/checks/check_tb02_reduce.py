@@ -99,8 +99,9 @@ class TestStandardize:
 
     @pytest.mark.grade(exercise=EX, function="standardize", points=1)
     def test_large_non_contiguous(self, student: Any, ref: Any) -> None:
-        x = (_seeded("tb02.std.large", 4, 6, scale=1e3) + 1e4).t()  # (6, 4), not contiguous
-        got = student.exercise(EX).call("standardize", x)
-        expected = ref(EX).standardize(x.double()).float()
+        x = _seeded("tb02.std.large", 4, 6, scale=1e3) + 1e4  # sent (4, 6), seen as (6, 4)
+        seen = student.exercise(EX).probe("shapes_call_keeps_input", "standardize", [x], True)
+        assert seen["contiguous"] == [False]
+        expected = ref(EX).standardize(x.t().double()).float()
         what = "standardize of a transposed tensor of values near 1e4"
-        expect_tensor(got, expected, what=what, rtol=1e-3, atol=1e-3)
+        expect_tensor(seen["result"], expected, what=what, rtol=1e-3, atol=1e-3)
