@@ -9,6 +9,7 @@ only its public checks and ``gradescope`` packs its checks and solutions.
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import os
 import zipfile
@@ -19,7 +20,7 @@ import nbformat
 import pytest
 
 from grader import grading
-from grader.assignment import use
+from grader.assignment import current, use
 from grader.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,19 +54,30 @@ def standardize(x, eps=1e-5):
 """
 
 
-@pytest.fixture
-def tensor_basics() -> Iterator[Path]:
-    """Make tensor_basics the active assignment; restore the bundled course afterwards."""
+@contextlib.contextmanager
+def active(path: Path) -> Iterator[Path]:
+    """``path`` as the active assignment; afterwards, what was active before.
+
+    ``use`` also sets ``GRADER_ASSIGNMENT`` (for the judges it starts), and
+    ``use(None)`` reads that variable: restore it first, then ``use(None)``.
+    """
     before = os.environ.get("GRADER_ASSIGNMENT")
-    use(ASSIGNMENT)
+    use(path)
     try:
-        yield ASSIGNMENT
+        yield path
     finally:
-        use(None)
         if before is None:
             os.environ.pop("GRADER_ASSIGNMENT", None)
         else:
             os.environ["GRADER_ASSIGNMENT"] = before
+        use(None)
+
+
+@pytest.fixture
+def tensor_basics() -> Iterator[Path]:
+    """Make tensor_basics the active assignment; restore the bundled course afterwards."""
+    with active(ASSIGNMENT) as path:
+        yield path
 
 
 def _solution_functions(exercise: str) -> dict[str, str]:
@@ -143,7 +155,10 @@ def test_class_graded_end_to_end(tensor_basics: Path, tmp_path: Path) -> None:
     assert cleo["exercises"]["tb01_shapes"]["score"] == 5
     assert cleo["exercises"]["tb02_reduce"]["score"] == 2
     mistakes = {c["mistake"] for c in cleo["checks"] if c["mistake"]}
-    assert {"input_mutated", "empty_row_nan"} <= mistakes
+    assert mistakes == {"shortcut_used:torch.cdist", "input_mutated", "empty_row_nan"}
+    by_id = {c["id"]: c for c in cleo["checks"]}
+    assert "Broadcast a[:, None, :]" in by_id["tb01_shapes.pairwise_sq_dist.by_hand"]["message"]
+    assert "view size" in by_id["tb01_shapes.flatten_rows.non_contiguous"]["message"]
 
 
 def test_release_ships_only_public_checks(tensor_basics: Path, tmp_path: Path) -> None:
@@ -175,3 +190,13 @@ def test_gradescope_zip_holds_checks_and_solutions(tensor_basics: Path, tmp_path
     assert "assignment/checks/check_tb02_reduce.py" in names
     assert any(name.startswith("assignment/solutions/") for name in names)
     assert "assignment/solutions/tb01_shapes.py" in names
+
+
+def test_the_bundled_course_is_active_again() -> None:
+    """What the fixture restores is what the other test modules rely on."""
+    before = current().root
+    env = os.environ.get("GRADER_ASSIGNMENT")
+    with active(ASSIGNMENT):
+        assert current().root == ASSIGNMENT.resolve()
+    assert current().root == before != ASSIGNMENT.resolve()
+    assert os.environ.get("GRADER_ASSIGNMENT") == env
