@@ -9,7 +9,7 @@ load or script anyway, as a second wall behind the escaping.
 
 Names, messages, reasons and mistake details come from students (a check may
 quote a student's exception), so every piece of text goes through
-:func:`~grader.reports.markdown.clean_text` and then ``html.escape``; links
+:func:`~grader.reports.text.clean_text` and then ``html.escape``; links
 are built from names that are one safe path component, percent-encoded.
 """
 
@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from grader.assignment import EXERCISES
 from grader.model import CheckResult, SubmissionResult, SubmissionStatus, exercise_names
-from grader.reports.markdown import check_message, clean_text, format_points, lesson_hint
+from grader.reports.text import check_message, clean_text, format_points, lesson_hint
 
 __all__ = ["feedback_href", "summary_html"]
 

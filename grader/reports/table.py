@@ -3,7 +3,7 @@
 Submission names and reasons come from students, so every cell is built as
 ``rich.text.Text`` (never parsed as console markup: a file named
 ``[red]alice`` stays literal) from text already passed through
-:func:`~grader.reports.markdown.clean_text` (no escape sequences that could
+:func:`~grader.reports.text.clean_text` (no escape sequences that could
 repaint the terminal).
 """
 
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from grader.assignment import EXERCISES
 from grader.model import SubmissionResult, SubmissionStatus, exercise_names
-from grader.reports.markdown import clean_text, format_points
+from grader.reports.text import clean_text, format_points
 
 if TYPE_CHECKING:
     from rich.console import Console
