@@ -2,10 +2,11 @@
 
 A score histogram, the pass rate of every exercise and check, the failure
 messages most students got (with their lesson-mistake codes), and every
-submission linked to its ``feedback.md``. One self-contained file: inline CSS
-and SVG, no script, no font, no image, nothing fetched, so it opens offline
-and from a course archive years later. A Content-Security-Policy forbids any
-load or script anyway, as a second wall behind the escaping.
+submission linked to its ``feedback.html`` (and ``feedback.md``). One
+self-contained file: inline CSS and SVG, no script, no font, no image,
+nothing fetched, so it opens offline and from a course archive years later.
+A Content-Security-Policy forbids any load or script anyway, as a second wall
+behind the escaping.
 
 Names, messages, reasons and mistake details come from students (a check may
 quote a student's exception), so every piece of text goes through
@@ -44,7 +45,7 @@ def summary_html(
     """The page as text. ``feedback`` maps a submission name to its relative feedback link.
 
     Without ``feedback`` every submission with a usable folder name is linked
-    to ``<name>/feedback.md``; :func:`grader.reports.write_class_reports`
+    to ``<name>/feedback.html``; :func:`grader.reports.write_class_reports`
     passes only the links whose file exists.
     """
     ordered = sorted(results, key=lambda r: (r.submission.casefold(), r.submission))
@@ -65,11 +66,11 @@ def summary_html(
 
 
 def feedback_href(name: str) -> str | None:
-    """``<name>/feedback.md``, percent-encoded; None when the name is not one safe folder."""
+    """``<name>/feedback.html``, percent-encoded; None when the name is not one safe folder."""
     unsafe = not name or name in (".", "..") or any(c in name for c in "/\\\x00")
     if unsafe or name != name.strip():  # the same rule as the report folders
         return None
-    return f"{quote(name, safe='')}/feedback.md"
+    return f"{quote(name, safe='')}/feedback.html"
 
 
 def _default_links(results: Sequence[SubmissionResult]) -> dict[str, str]:
@@ -313,7 +314,13 @@ def _submissions(
     for result in results:
         name = _e(result.submission, 120)
         href = links.get(result.submission)
-        cell = f'<a href="{html.escape(href)}">{name}</a>' if href else name
+        cell = name
+        if href:
+            markdown = href.removesuffix(".html") + ".md"
+            cell = (
+                f'<a href="{html.escape(href)}">{name}</a> '
+                f'<a class="alt" href="{html.escape(markdown)}" title="the same as Markdown">md</a>'
+            )
         if result.status is SubmissionStatus.GRADED:
             scores = result.by_exercise()
             cells = "".join(
@@ -353,6 +360,7 @@ tr.bad td, .bad { color: #b42318; }
 svg text { font: 11px system-ui, sans-serif; fill: #1f2328; }
 svg .bar { fill: #2f6feb; } svg .track { fill: #eaeef2; } svg .axis { stroke: #57606a; }
 code { background: #f6f8fa; padding: 0 .25em; }
+a.alt { font-size: .8em; color: #57606a; }
 """
 
 _PAGE = """<!DOCTYPE html>

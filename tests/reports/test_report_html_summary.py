@@ -85,7 +85,12 @@ def test_common_failures_are_grouped_with_their_mistake_codes() -> None:
 def test_every_submission_links_to_its_feedback() -> None:
     results = [graded("alice"), graded("bob smith#1"), not_gradable("../evil")]
     links = [a["href"] for a in Elements(summary_html(results)).find("a")]
-    assert links == ["alice/feedback.md", "bob%20smith%231/feedback.md"]
+    assert links == [
+        "alice/feedback.html",
+        "alice/feedback.md",
+        "bob%20smith%231/feedback.html",
+        "bob%20smith%231/feedback.md",
+    ]
     assert feedback_href("../evil") is None and feedback_href(" padded") is None
 
 
@@ -116,4 +121,5 @@ def test_class_reports_link_only_feedback_that_exists(tmp_path: Path) -> None:
     write_submission_reports(results[0], tmp_path)  # bob's reports are missing
     write_class_reports(results, tmp_path)
     links = [a["href"] for a in Elements((tmp_path / "summary.html").read_text()).find("a")]
-    assert links == ["alice/feedback.md"]
+    assert links == ["alice/feedback.html", "alice/feedback.md"]
+    assert not (tmp_path / "bob").exists()
