@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
 
 from grader.model import CheckResult, CheckStatus, SubmissionResult
 
@@ -23,9 +25,13 @@ __all__ = [
     "STAFF_LINE",
     "check_message",
     "clean_text",
+    "count",
+    "format_mean",
     "format_points",
     "lesson_hint",
     "not_gradable_reason",
+    "one_line",
+    "points_decimals",
     "status_words",
 ]
 
@@ -182,3 +188,45 @@ def lesson_hint(mistake: str | None) -> str | None:
 def not_gradable_reason(result: SubmissionResult) -> str:
     """The cleaned reason a submission could not be graded."""
     return clean_text(result.reason or "") or "no reason was recorded"
+
+
+def count(number: int, word: str, plural: str | None = None) -> str:
+    """``1 submission``, ``2 submissions``, ``0 submissions``."""
+    return f"{number} {word if number == 1 else plural or word + 's'}"
+
+
+def points_decimals(results: Iterable[SubmissionResult]) -> int:
+    """How many decimals a score can need: 0 for whole points, 1 for halves, 2 for quarters."""
+    decimals = 0
+    for result in results:
+        for check in result.checks:
+            for value in (check.points, check.max_points):
+                text = format_points(value)
+                if "." in text:
+                    decimals = max(decimals, len(text.partition(".")[2]))
+    return decimals
+
+
+def format_mean(value: float, decimals: int) -> str:
+    """A mean or median of scores whose points need ``decimals``, rounded to what they allow.
+
+    One decimal finer than a score can be: enough to tell two means apart,
+    without the noise of a division ("67.1" for whole points, not "67.1111").
+    Halves round up, as people round.
+    """
+    step = Decimal(1).scaleb(-(decimals + 1))
+    return format_points(float(Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP)))
+
+
+def one_line(text: str, limit: int) -> str:
+    """Cleaned ``text`` as one line of at most ``limit`` characters, cut at a word with "…".
+
+    For table cells: the full text stays in the reports the cell stands for.
+    """
+    line = " ".join(clean_text(text, limit=limit * 4, max_lines=3).split())
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:.") + "…"
