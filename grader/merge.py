@@ -33,7 +33,7 @@ from grader.reports import load_report, write_class_reports
 __all__ = ["MergeError", "MergeSummary", "merge_shards", "shard_reports"]
 
 # Files a per-submission report folder holds; any of them without report.json means unfinished.
-_REPORT_FILES = ("report.json", "feedback.md", "results.json", "staff.log")
+_REPORT_FILES = ("report.json", "feedback.md", "feedback.html", "results.json", "staff.log")
 
 
 class MergeError(ValueError):

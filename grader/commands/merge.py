@@ -29,6 +29,7 @@ def register(verbs: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from grader.merge import MergeError, merge_shards
     from grader.reports import summary_text
+    from grader.reports.text import count
 
     try:
         summary = merge_shards(args.out, args.shards)
@@ -39,8 +40,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(summary_text(summary.results), end="", file=sys.stderr)
     print(
-        f"merged {len(summary.results)} submissions ({summary.copied} copied) "
-        f"from {len(args.shards)} shard folders into {summary.out_dir}",
+        f"merged {count(len(summary.results), 'submission')} ({summary.copied} copied) "
+        f"from {count(len(args.shards), 'shard folder')} into {summary.out_dir}",
         file=sys.stderr,
     )
     return 0

@@ -8,12 +8,13 @@ each one atomically (:mod:`grader.reports.atomic`).
 Per submission, under ``OUT/<name>/``:
 
 - ``report.json``  the results model, read back by resume (staff)
-- ``feedback.md``  what the student reads
+- ``feedback.md``  what the student reads (Gradescope and GitHub render it)
+- ``feedback.html`` the same page for a browser (``summary.html`` links it)
 - ``results.json`` Gradescope's autograder format
 - ``staff.log``    tracebacks of grader errors, only when there are some (staff)
 
 Per class, under ``OUT/``: ``gradebook.csv``, ``junit.xml`` and ``summary.html``
-(the instructor's overview, linking each ``feedback.md``).
+(the instructor's overview, linking each ``feedback.html``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from grader.model import SubmissionResult
 from grader.reports.atomic import write_json_atomic, write_text_atomic
+from grader.reports.feedback_html import feedback_html
 from grader.reports.github import classroom_notice, github_step_summary
 from grader.reports.gradebook import gradebook_csv
 from grader.reports.gradescope import gradescope_results
@@ -34,6 +36,7 @@ from grader.reports.table import summary_table, summary_text
 
 __all__ = [
     "classroom_notice",
+    "feedback_html",
     "feedback_markdown",
     "github_step_summary",
     "gradebook_csv",
@@ -65,7 +68,9 @@ def write_submission_reports(
     """
     folder = Path(out_dir) / _folder_name(result.submission)
     folder.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(folder / "feedback.md", feedback_markdown(result))
+    markdown = feedback_markdown(result)
+    write_text_atomic(folder / "feedback.md", markdown)
+    write_text_atomic(folder / "feedback.html", feedback_html(result, markdown=markdown))
     write_json_atomic(
         folder / "results.json", gradescope_results(result, hidden_visibility=hidden_visibility)
     )
@@ -83,7 +88,9 @@ def write_submission_reports(
 def write_class_reports(results: Sequence[SubmissionResult], out_dir: Path | str) -> None:
     """Write ``gradebook.csv``, ``junit.xml`` and ``summary.html`` into ``out_dir``.
 
-    The summary links each submission whose ``feedback.md`` is there.
+    The summary links each submission's ``feedback.html``. A folder kept from
+    a run before that page existed (resume keeps finished reports as they
+    are) gets it now, from the same result its ``feedback.md`` came from.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -92,8 +99,12 @@ def write_class_reports(results: Sequence[SubmissionResult], out_dir: Path | str
     links: dict[str, str] = {}
     for result in results:
         href = feedback_href(result.submission)
-        if href and (out / result.submission / "feedback.md").is_file():
-            links[result.submission] = href
+        folder = out / result.submission
+        if href is None or not (folder / "feedback.md").is_file():
+            continue
+        if not (folder / "feedback.html").is_file():
+            write_text_atomic(folder / "feedback.html", feedback_html(result))
+        links[result.submission] = href
     write_text_atomic(out / "summary.html", summary_html(results, feedback=links))
 
 

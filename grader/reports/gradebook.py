@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from grader.assignment import EXERCISES
 from grader.model import SubmissionResult, SubmissionStatus, exercise_names
-from grader.reports.markdown import clean_text, format_points
+from grader.reports.text import clean_text, format_points
 
 __all__ = ["gradebook_columns", "gradebook_csv"]
 

@@ -30,6 +30,7 @@ from grader.reports.markdown import (
     notes_section,
     status_words,
 )
+from grader.reports.text import count
 
 __all__ = ["VISIBILITIES", "gradescope_results"]
 
@@ -130,13 +131,13 @@ def _summary(result: SubmissionResult, hidden_visibility: str) -> str:
         if public:
             passed = sum(c.passed for c in public)
             lines.append(f"**Public checks: {passed} of {len(public)} passed.**")
-        count = "1 hidden check is" if len(hidden) == 1 else f"{len(hidden)} hidden checks are"
-        lines.append(f"{count} graded too; {_WHEN_SHOWN[hidden_visibility]}.")
+        are = "1 hidden check is" if len(hidden) == 1 else f"{len(hidden)} hidden checks are"
+        lines.append(f"{are} graded too; {_WHEN_SHOWN[hidden_visibility]}.")
     else:
         passed = sum(c.passed for c in result.checks)
         lines.append(
             f"**Score: {format_points(result.score)} / {format_points(result.max_score)}** "
-            f"({passed} of {len(result.checks)} checks passed)."
+            f"({passed} of {count(len(result.checks), 'check')} passed)."
         )
     lines.append(notes_section(result.notes))
     return "\n\n".join(line for line in lines if line)

@@ -2,14 +2,15 @@
 
 A score histogram, the pass rate of every exercise and check, the failure
 messages most students got (with their lesson-mistake codes), and every
-submission linked to its ``feedback.md``. One self-contained file: inline CSS
-and SVG, no script, no font, no image, nothing fetched, so it opens offline
-and from a course archive years later. A Content-Security-Policy forbids any
-load or script anyway, as a second wall behind the escaping.
+submission linked to its ``feedback.html`` (and ``feedback.md``). One
+self-contained file: inline CSS and SVG, no script, no font, no image,
+nothing fetched, so it opens offline and from a course archive years later.
+A Content-Security-Policy forbids any load or script anyway, as a second wall
+behind the escaping.
 
 Names, messages, reasons and mistake details come from students (a check may
 quote a student's exception), so every piece of text goes through
-:func:`~grader.reports.markdown.clean_text` and then ``html.escape``; links
+:func:`~grader.reports.text.clean_text` and then ``html.escape``; links
 are built from names that are one safe path component, percent-encoded.
 """
 
@@ -25,7 +26,16 @@ from urllib.parse import quote
 
 from grader.assignment import EXERCISES
 from grader.model import CheckResult, SubmissionResult, SubmissionStatus, exercise_names
-from grader.reports.markdown import check_message, clean_text, format_points, lesson_hint
+from grader.reports.text import (
+    check_message,
+    clean_text,
+    count,
+    format_mean,
+    format_points,
+    lesson_hint,
+    one_line,
+    points_decimals,
+)
 
 __all__ = ["feedback_href", "summary_html"]
 
@@ -44,7 +54,7 @@ def summary_html(
     """The page as text. ``feedback`` maps a submission name to its relative feedback link.
 
     Without ``feedback`` every submission with a usable folder name is linked
-    to ``<name>/feedback.md``; :func:`grader.reports.write_class_reports`
+    to ``<name>/feedback.html``; :func:`grader.reports.write_class_reports`
     passes only the links whose file exists.
     """
     ordered = sorted(results, key=lambda r: (r.submission.casefold(), r.submission))
@@ -65,11 +75,11 @@ def summary_html(
 
 
 def feedback_href(name: str) -> str | None:
-    """``<name>/feedback.md``, percent-encoded; None when the name is not one safe folder."""
+    """``<name>/feedback.html``, percent-encoded; None when the name is not one safe folder."""
     unsafe = not name or name in (".", "..") or any(c in name for c in "/\\\x00")
     if unsafe or name != name.strip():  # the same rule as the report folders
         return None
-    return f"{quote(name, safe='')}/feedback.md"
+    return f"{quote(name, safe='')}/feedback.html"
 
 
 def _default_links(results: Sequence[SubmissionResult]) -> dict[str, str]:
@@ -94,14 +104,16 @@ def _section(heading: str, content: str, ident: str) -> str:
 
 
 def _overview(results: Sequence[SubmissionResult], graded: Sequence[SubmissionResult]) -> str:
-    items = [f"{len(results)} submissions", f"{len(graded)} graded"]
+    items = [count(len(results), "submission"), f"{len(graded)} graded"]
     if len(graded) < len(results):
         items.append(f'<span class="bad">{len(results) - len(graded)} not gradable</span>')
     if graded:
         scores = [r.score for r in graded]
         most = max(r.max_score for r in graded)
-        items.append(f"mean {format_points(statistics.fmean(scores))} / {format_points(most)}")
-        items.append(f"median {format_points(statistics.median(scores))}")
+        decimals = points_decimals(graded)
+        mean, median = statistics.fmean(scores), statistics.median(scores)
+        items.append(f"mean {format_mean(mean, decimals)} / {format_points(most)}")
+        items.append(f"median {format_mean(median, decimals)}")
     return f'<p class="overview">{" · ".join(items)}</p>'
 
 
@@ -126,27 +138,27 @@ def _histogram(graded: Sequence[SubmissionResult]) -> str:
     parts = [
         f'<svg class="histogram" role="img" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg" '
-        f'aria-label="Histogram of {len(graded)} scores">',
+        f'aria-label="Histogram of {count(len(graded), "score")}">',
         f'<line class="axis" x1="{left}" y1="{top + plot_h}" x2="{width - 8}" '
         f'y2="{top + plot_h}"/>',
         f'<text class="tick" x="{left - 6}" y="{top + plot_h}" text-anchor="end">0</text>',
         f'<text class="tick" x="{left - 6}" y="{top + 8}" text-anchor="end">{peak}</text>',
     ]
-    for index, count in enumerate(counts):
+    for index, tally in enumerate(counts):
         low, high = index * 100 // BINS, (index + 1) * 100 // BINS
-        bar_h = plot_h * count / peak
+        bar_h = plot_h * tally / peak
         x = left + index * slot + 3
         y = top + plot_h - bar_h
-        label = f"{count} scored {low}–{high}%" if index < BINS - 1 else f"{count} scored ≥{low}%"
+        label = f"{tally} scored {low}–{high}%" if index < BINS - 1 else f"{tally} scored ≥{low}%"
         parts.append(
             f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{slot - 6:.1f}" '
-            f'height="{bar_h:.1f}" data-count="{count}" data-bin="{low}-{high}">'
+            f'height="{bar_h:.1f}" data-count="{tally}" data-bin="{low}-{high}">'
             f"<title>{label}</title></rect>"
         )
-        if count:
+        if tally:
             parts.append(
                 f'<text class="count" x="{x + (slot - 6) / 2:.1f}" y="{y - 4:.1f}" '
-                f'text-anchor="middle">{count}</text>'
+                f'text-anchor="middle">{tally}</text>'
             )
         parts.append(
             f'<text class="tick" x="{left + index * slot + slot / 2:.1f}" '
@@ -216,7 +228,8 @@ def _check_table(graded: Sequence[SubmissionResult]) -> str:
     parts = [_rate_table(failing)] if failing else ["<p>Every submission passed every check.</p>"]
     if passing:
         parts.append(
-            f"<details><summary>{len(passing)} checks every graded submission passed</summary>\n"
+            f"<details><summary>{count(len(passing), 'check')} every graded submission "
+            "passed</summary>\n"
             f"{_rate_table(passing)}\n</details>"
         )
     return "\n".join(parts)
@@ -278,7 +291,7 @@ def _failures(graded: Sequence[SubmissionResult]) -> str:
             f"{_e(c.exercise, 60)} · {_e(c.function, 60)} — {_e(c.name, 120)}" for c in found[:3]
         )
         if len(found) > 3:
-            named += f"<br>and {len(found) - 3} more checks"
+            named += f"<br>and {count(len(found) - 3, 'more check')}"
         example = found[0]
         mistake = f"<code>{_e(example.mistake or '', 80)}</code>" if example.mistake else ""
         rows.append(
@@ -294,10 +307,10 @@ def _failures(graded: Sequence[SubmissionResult]) -> str:
     if not mistakes:
         return table
     items = "".join(
-        f"<li><code>{_e(code, 80)}</code>: {count} submission{'s' if count != 1 else ''}"
+        f"<li><code>{_e(code, 80)}</code>: {count(times, 'submission')}"
         + (f" — {_e(hint, 300)}" if (hint := lesson_hint(code)) else "")
         + "</li>"
-        for code, count in mistakes.most_common()
+        for code, times in mistakes.most_common()
     )
     return f'{table}\n<h3>Lesson mistakes</h3>\n<ul class="mistakes">{items}</ul>'
 
@@ -313,7 +326,13 @@ def _submissions(
     for result in results:
         name = _e(result.submission, 120)
         href = links.get(result.submission)
-        cell = f'<a href="{html.escape(href)}">{name}</a>' if href else name
+        cell = name
+        if href:
+            markdown = href.removesuffix(".html") + ".md"
+            cell = (
+                f'<a href="{html.escape(href)}">{name}</a> '
+                f'<a class="alt" href="{html.escape(markdown)}" title="the same as Markdown">md</a>'
+            )
         if result.status is SubmissionStatus.GRADED:
             scores = result.by_exercise()
             cells = "".join(
@@ -331,7 +350,8 @@ def _submissions(
             empty = '<td class="num">–</td>' * len(exercises)
             rows.append(
                 f'<tr class="bad"><td>{cell}</td><td>not gradable</td><td class="num">–</td>'
-                f"{empty}<td>{_e(result.reason or '')}</td></tr>"
+                f'{empty}<td class="reason" title="{_e(result.reason or "", 1500)}">'
+                f"{html.escape(one_line(result.reason or '', 60))}</td></tr>"
             )
     return (
         '<table class="submissions">\n<thead><tr><th>submission</th><th>status</th>'
@@ -353,6 +373,7 @@ tr.bad td, .bad { color: #b42318; }
 svg text { font: 11px system-ui, sans-serif; fill: #1f2328; }
 svg .bar { fill: #2f6feb; } svg .track { fill: #eaeef2; } svg .axis { stroke: #57606a; }
 code { background: #f6f8fa; padding: 0 .25em; }
+a.alt { font-size: .8em; color: #57606a; }
 """
 
 _PAGE = """<!DOCTYPE html>

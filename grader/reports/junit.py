@@ -24,7 +24,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 from grader.model import CheckResult, CheckStatus, SubmissionResult, SubmissionStatus
-from grader.reports.markdown import (
+from grader.reports.text import (
     check_message,
     clean_text,
     format_points,

@@ -3,8 +3,12 @@
 Submission names and reasons come from students, so every cell is built as
 ``rich.text.Text`` (never parsed as console markup: a file named
 ``[red]alice`` stays literal) from text already passed through
-:func:`~grader.reports.markdown.clean_text` (no escape sequences that could
+:func:`~grader.reports.text.clean_text` (no escape sequences that could
 repaint the terminal).
+
+A row stays one line: a not-gradable reason is cut to :data:`REASON_CHARS`
+(its whole text is in that submission's ``feedback.md`` and ``report.json``),
+and the mean is rounded to what the points allow.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from grader.assignment import EXERCISES
 from grader.model import SubmissionResult, SubmissionStatus, exercise_names
-from grader.reports.markdown import clean_text, format_points
+from grader.reports.text import count, format_mean, format_points, one_line, points_decimals
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -22,6 +26,8 @@ if TYPE_CHECKING:
 __all__ = ["summary_rows", "summary_table", "summary_text"]
 
 Cell = tuple[str, str]  # (text, rich style; "" for none)
+
+REASON_CHARS = 48
 
 
 def summary_rows(results: Sequence[SubmissionResult]) -> tuple[list[str], list[list[Cell]]]:
@@ -40,7 +46,7 @@ def summary_rows(results: Sequence[SubmissionResult]) -> tuple[list[str], list[l
         header.append("reason")
     rows: list[list[Cell]] = []
     for result in sorted(results, key=lambda r: (r.submission.casefold(), r.submission)):
-        name = _one_line(result.submission, 60)
+        name = one_line(result.submission, 60)
         if result.status is SubmissionStatus.GRADED:
             by_exercise = result.by_exercise()
             row: list[Cell] = [
@@ -59,7 +65,7 @@ def summary_rows(results: Sequence[SubmissionResult]) -> tuple[list[str], list[l
         else:
             row = [(name, ""), ("not gradable", "bold red"), ("-", "dim")]
             row += [("-", "dim")] * len(exercises)
-            row.append((_one_line(result.reason or "", 80), "red"))
+            row.append((one_line(result.reason or "", REASON_CHARS), "red"))
         rows.append(row)
     return header, rows
 
@@ -91,7 +97,9 @@ def summary_table(results: Sequence[SubmissionResult], *, console: Console | Non
     table = Table(caption=_caption(results), show_lines=False)
     for index, title in enumerate(header):
         numeric = 2 <= index < len(header) and title != "reason"
-        table.add_column(title, justify="right" if numeric else "left", no_wrap=title != "reason")
+        table.add_column(
+            title, justify="right" if numeric else "left", no_wrap=True, overflow="ellipsis"
+        )
     for row in rows:
         table.add_row(*(Text(text, style=style) for text, style in row))
     (console or Console()).print(table)
@@ -99,12 +107,14 @@ def summary_table(results: Sequence[SubmissionResult], *, console: Console | Non
 
 def _caption(results: Sequence[SubmissionResult]) -> str:
     graded = [r for r in results if r.status is SubmissionStatus.GRADED]
-    text = f"{len(results)} submissions, {len(graded)} graded"
+    text = f"{count(len(results), 'submission')}, {len(graded)} graded"
     if len(graded) < len(results):
         text += f", {len(results) - len(graded)} not gradable"
     if graded:
         mean = sum(r.score for r in graded) / len(graded)
-        text += f"; mean score {format_points(mean)}"
+        text += f"; mean score {format_mean(mean, points_decimals(graded))}"
+    if any(len(one_line(r.reason or "", 10_000)) > REASON_CHARS for r in results):
+        text += "\nreasons shortened: each is whole in its submission's feedback.md"
     return text
 
 
@@ -115,7 +125,3 @@ def _fraction(score: float, most: float) -> Cell:
 
 def _short(exercise: str) -> str:
     return exercise.split("_", 1)[0]
-
-
-def _one_line(text: str, limit: int) -> str:
-    return " ".join(clean_text(text, limit=limit).split("\n"))

@@ -60,7 +60,7 @@ def test_low_score_is_not_a_ci_failure(
     )
     text = summary.read_text(encoding="utf-8")
     assert text.startswith("## Autograding: dave — 5 / 12 points")
-    assert "### Not passed" in text and "linear\\_forward" in text
+    assert "### Not passed" in text and "linear_forward" in text
     assert "nn.Linear stores its weight" in text  # the lesson hint reaches the student
     gradebook = (out / "gradebook.csv").read_text().splitlines()
     assert gradebook[1].startswith("dave,graded,5,12,")

@@ -1,4 +1,4 @@
-"""``summary.html`` in a real browser: it loads offline, the SVG bars render, the links resolve.
+"""``summary.html`` and ``feedback.html`` in a real browser: offline, rendered, linked.
 
 Headless Chromium (Debian's ``chromium``) dumps the DOM after load. A copy of
 the page with a measuring script appended (and the page's CSP removed so the
@@ -61,13 +61,13 @@ class ProbeText(HTMLParser):
             self.text += data
 
 
-def dump_dom(page: Path, profile: Path) -> str:
+def dump_dom(page: Path, profile: Path, *, width: int = 1200) -> str:
     assert CHROMIUM is not None
     result = subprocess.run(
         [
             CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
             "--no-first-run", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", f"--user-data-dir={profile}", "--window-size=1200,900",
+            "--disable-sync", f"--user-data-dir={profile}", f"--window-size={width},900",
             "--dump-dom", page.as_uri(),
         ],
         capture_output=True,
@@ -124,10 +124,64 @@ def test_the_page_renders_its_bars_and_links_offline(reports: Path, tmp_path: Pa
         assert bar["w"] == pytest.approx(track["w"] * bar["share"], abs=1.5)
     assert all(svg["w"] > 0 and svg["h"] > 0 for svg in seen["svgs"])
     targets = [Path(unquote(urlparse(link).path)) for link in seen["links"]]
-    # every submission, the not-gradable one too, has its feedback.md; odd names are encoded
-    assert [t.parent.name for t in targets] == ["alice", "bob smith", "carol#2", "dave"]
-    assert all(t.name == "feedback.md" and t.is_file() for t in targets), targets
+    # every submission, the not-gradable one too, links its feedback page and its Markdown
+    names = ["alice", "bob smith", "carol#2", "dave"]
+    assert [t.parent.name for t in targets] == [n for n in names for _ in (1, 2)]
+    assert [t.name for t in targets] == ["feedback.html", "feedback.md"] * len(names)
+    assert all(t.is_file() for t in targets), targets
 
 
 def test_the_page_as_written_runs_no_script(reports: Path, tmp_path: Path) -> None:
     assert probe(reports, tmp_path, keep_csp=True) is None
+
+
+FEEDBACK_PROBE = """<script>
+const out = {
+  headings: [...document.querySelectorAll("h1, h2, h3")].map((h) => h.textContent),
+  text: document.body.innerText,
+  overflow: document.documentElement.scrollWidth - window.innerWidth,
+  items: document.querySelectorAll("li").length,
+  tables: document.querySelectorAll("table").length,
+};
+const pre = document.createElement("pre");
+pre.id = "probe";
+pre.textContent = JSON.stringify(out);
+document.body.appendChild(pre);
+</script>"""
+
+
+def probe_feedback(folder: Path, tmp_path: Path, *, keep_csp: bool, width: int) -> dict | None:
+    page = (folder / "feedback.html").read_text(encoding="utf-8")
+    if not keep_csp:
+        page = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)
+    probed = folder / f"probe-{keep_csp}-{width}.html"
+    probed.write_text(page.replace("</body>", FEEDBACK_PROBE + "\n</body>"), encoding="utf-8")
+    dom = dump_dom(probed, tmp_path / f"profile-{width}", width=width)
+    assert "<h1>Feedback: " in dom  # the page itself loaded
+    text = ProbeText(dom).text
+    return json.loads(text) if text else None
+
+
+@pytest.mark.parametrize("width", [1200, 390])
+def test_feedback_page_shows_the_markdown_in_its_order_without_escapes(
+    reports: Path, tmp_path: Path, width: int
+) -> None:
+    folder = reports / "alice"
+    seen = probe_feedback(folder, tmp_path, keep_csp=False, width=width)
+    assert seen is not None
+    markdown = (folder / "feedback.md").read_text(encoding="utf-8")
+    expected = [line.lstrip("#").strip() for line in markdown.splitlines() if line.startswith("#")]
+    assert seen["headings"] == expected  # the same sections, in the same order
+    assert seen["headings"][:3] == [
+        "Feedback: alice — 12.5 / 20 points", "What did not pass", "ex03_forward_pass — 6.5 / 10"
+    ]  # fmt: skip
+    text = seen["text"]
+    assert "\\" not in text and "**" not in text  # Markdown rendered, no visible escapes
+    assert "softmax_manual — 2.5 points lost" in text
+    assert text.index("What did not pass") < text.index("What passed") < text.index("Graded with")
+    assert seen["tables"] == 1 and seen["items"] == markdown.count("\n- ")
+    assert seen["overflow"] <= 1  # nothing wider than the window, a phone's included
+
+
+def test_feedback_page_as_written_runs_no_script(reports: Path, tmp_path: Path) -> None:
+    assert probe_feedback(reports / "dave", tmp_path, keep_csp=True, width=1200) is None

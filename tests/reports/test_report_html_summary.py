@@ -70,7 +70,7 @@ def test_pass_rates_per_exercise_and_per_check() -> None:
     assert shares == [1.0, 0.25]  # ex01 always full, ex03 one of four
     text = " ".join(page.text)
     assert "full marks 1/4" in text and "1/4" in text and "25%" in text
-    assert "checks every graded submission passed" in text  # ex01's check, folded away
+    assert "1 check every graded submission passed" in text  # ex01's check, folded away
 
 
 def test_common_failures_are_grouped_with_their_mistake_codes() -> None:
@@ -85,7 +85,12 @@ def test_common_failures_are_grouped_with_their_mistake_codes() -> None:
 def test_every_submission_links_to_its_feedback() -> None:
     results = [graded("alice"), graded("bob smith#1"), not_gradable("../evil")]
     links = [a["href"] for a in Elements(summary_html(results)).find("a")]
-    assert links == ["alice/feedback.md", "bob%20smith%231/feedback.md"]
+    assert links == [
+        "alice/feedback.html",
+        "alice/feedback.md",
+        "bob%20smith%231/feedback.html",
+        "bob%20smith%231/feedback.md",
+    ]
     assert feedback_href("../evil") is None and feedback_href(" padded") is None
 
 
@@ -116,4 +121,25 @@ def test_class_reports_link_only_feedback_that_exists(tmp_path: Path) -> None:
     write_submission_reports(results[0], tmp_path)  # bob's reports are missing
     write_class_reports(results, tmp_path)
     links = [a["href"] for a in Elements((tmp_path / "summary.html").read_text()).find("a")]
-    assert links == ["alice/feedback.md"]
+    assert links == ["alice/feedback.html", "alice/feedback.md"]
+    assert not (tmp_path / "bob").exists()
+
+
+def test_one_submission_is_singular_and_the_mean_follows_the_points() -> None:
+    html = summary_html([graded("alice")])
+    assert "1 submission · 1 graded · mean 12.5 / 20 · median 12.5" in html
+    thirds = [
+        graded(n, check("ex01_multiclass", "one_hot", "v", p, 1)) for n, p in [("a", 1), ("b", 0)]
+    ]
+    assert "mean 0.5 / 1 · median 0.5" in summary_html(thirds)
+    three = [*thirds, graded("c", check("ex01_multiclass", "one_hot", "v", 0, 1))]
+    assert "mean 0.3 / 1 · median 0" in summary_html(three)  # whole points: not 0.3333
+
+
+def test_a_not_gradable_reason_is_one_short_line_with_the_rest_in_its_title() -> None:
+    reason = "The zip file is damaged: " + "the central directory is missing, " * 8 + "sorry."
+    html = summary_html([not_gradable("bob", reason)])
+    cell = html[html.index('<td class="reason"') :].split("</td>", 1)[0]
+    shown = cell.rsplit(">", 1)[1]
+    assert shown.startswith("The zip file is damaged") and shown.endswith("…") and len(shown) <= 60
+    assert "sorry." in cell  # the whole text is in the tooltip

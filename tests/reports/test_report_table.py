@@ -56,3 +56,38 @@ def test_falls_back_to_plain_text_without_rich(
     monkeypatch.setitem(sys.modules, "rich.table", None)  # import now raises ImportError
     summary_table([graded("alice")])
     assert capsys.readouterr().out == summary_text([graded("alice")])
+
+
+LONG_REASON = (
+    "ex03_forward_pass.ipynb: Notebook could not be parsed: it is not valid JSON "
+    "(Expecting value at line 97, column 4). Open it in Jupyter, save it, and submit again."
+)
+
+
+def test_a_long_reason_stays_on_one_line_and_says_where_the_rest_is() -> None:
+    text = _render([graded("alice"), not_gradable("bob", LONG_REASON)])
+    bob = [line for line in text.splitlines() if "bob" in line]
+    assert len(bob) == 1 and "Notebook could not be" in bob[0] and "…" in bob[0]
+    assert not any(line.strip("│ ").startswith("JSON") for line in text.splitlines())
+    assert "each is whole in its submission's feedback.md" in text
+    plain = summary_text([not_gradable("bob", LONG_REASON)]).splitlines()
+    assert plain[2].endswith("…") and len(plain[2]) < 90
+
+
+def test_the_mean_is_rounded_to_what_the_points_allow() -> None:
+    from report_samples import check
+
+    thirds = [graded(n, check("ex01_multiclass", "one_hot", "v", p, 1)) for n, p in
+              [("a", 1), ("b", 0), ("c", 0)]]  # fmt: skip
+    # whole points: one decimal finer than a score can be, not 0.3333
+    assert summary_text(thirds).rstrip().endswith("mean score 0.3")
+    halves = [graded(n, check("ex01_multiclass", "one_hot", "v", p, 1)) for n, p in
+              [("a", 1), ("b", 0.5), ("c", 0)]]  # fmt: skip
+    assert summary_text(halves).rstrip().endswith("mean score 0.5")
+    mixed = [graded("h", check("ex01_multiclass", "one_hot", "v", 0.5, 1)), *thirds]
+    assert summary_text(mixed).rstrip().endswith("mean score 0.38")  # 0.375 rounds up
+
+
+def test_one_submission_is_singular() -> None:
+    assert "1 submission, 1 graded;" in summary_text([graded("alice")])
+    assert "2 submissions, 2 graded;" in summary_text([graded("a"), graded("b")])

@@ -20,6 +20,7 @@ def test_submission_reports_are_written(tmp_path: Path) -> None:
     folder = write_submission_reports(result, tmp_path)
     assert folder == tmp_path / "alice"
     assert sorted(p.name for p in folder.iterdir()) == [
+        "feedback.html",
         "feedback.md",
         "report.json",
         "results.json",
@@ -40,7 +41,9 @@ def test_report_json_is_written_last(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(atomic_module.os, "replace", spy)
     write_submission_reports(graded("alice", staff_log="tb"), tmp_path)
     assert order[-1] == "report.json"  # resume treats it as "done"
-    assert set(order) == {"feedback.md", "results.json", "staff.log", "report.json"}
+    assert set(order) == {
+        "feedback.md", "feedback.html", "results.json", "staff.log", "report.json"
+    }  # fmt: skip
 
 
 def test_staff_log_is_kept_for_staff_and_removed_on_regrade(tmp_path: Path) -> None:
@@ -72,6 +75,14 @@ def test_class_reports_are_written(tmp_path: Path) -> None:
     rows = list(csv.reader((out / "gradebook.csv").open(newline="", encoding="utf-8")))
     assert [row[0] for row in rows[1:]] == ["bob", "zed"]
     assert len(ET.parse(out / "junit.xml").getroot().findall("testsuite")) == 2
+
+
+def test_a_folder_kept_from_before_feedback_html_gets_it(tmp_path: Path) -> None:
+    folder = write_submission_reports(graded("old"), tmp_path)
+    (folder / "feedback.html").unlink()  # as a resumed run from an older grader left it
+    write_class_reports([graded("old")], tmp_path)
+    assert (folder / "feedback.html").read_text(encoding="utf-8").count("<h1>Feedback: old") == 1
+    assert 'href="old/feedback.html"' in (tmp_path / "summary.html").read_text(encoding="utf-8")
 
 
 def test_public_names_exist() -> None:
