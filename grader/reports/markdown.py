@@ -9,7 +9,7 @@ import them from this module.
 :func:`escape_markdown` makes student text render only as text, never as a
 heading, a list, a link or HTML, while staying readable where it is shown
 raw: it escapes a character only where Markdown would read it as structure
-(``cross_entropy_manual`` and ``0.1.0`` stay as they are). A hostile message
+(``normalize_rows`` and ``0.1.0`` stay as they are). A hostile message
 can say "PASSED" but cannot make the report look like it passed.
 """
 

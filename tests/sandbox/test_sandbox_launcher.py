@@ -111,3 +111,20 @@ def test_the_interpreter_tree_is_kept_even_when_site_did_not_run() -> None:
     # `python -S` leaves sys.prefix at the base install, not the venv.
     needs = launcher._host_needs("/tmp/ci/repo", "/tmp/ci/repo/.venv/bin/python")
     assert "/tmp/ci/repo/.venv" in needs and "/tmp/ci/repo" in needs
+
+
+def test_limits_come_from_the_assignment_file_and_refuse_what_they_do_not_know() -> None:
+    from grader.assignment import AssignmentError
+    from grader.sandbox.trusted.client import Limits
+
+    limits = Limits.from_mapping({"call_timeout": 2.5, "open_files": 64})
+    assert (limits.call_timeout, limits.open_files) == (2.5, 64)
+    assert limits.import_timeout == Limits().import_timeout  # one default for the rest
+    with pytest.raises(AssignmentError, match="unknown limit"):
+        Limits.from_mapping({"call_timout": 1.0})
+    with pytest.raises(AssignmentError, match="open_files must be a positive number"):
+        Limits.from_mapping({"open_files": 1.5})
+    with pytest.raises(AssignmentError, match="positive"):
+        Limits.from_mapping({"call_timeout": -1})
+    course = assignment.load(Path(launcher.__file__).resolve().parents[3])
+    assert Limits.from_mapping(course.limits).call_timeout == course.limits["call_timeout"]

@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,6 +60,29 @@ class Limits:
     value_bytes: int = 64 << 20  # largest frame either way
     restarts: int = 3  # faults per exercise (each ends the worker) before "worker unstable"
     processes: int = 256  # tasks per host (pids cgroup), per worker uid (RLIMIT_NPROC)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any], *, where: str = "[limits]") -> Limits:
+        """These limits with ``values`` (an assignment file's ``[limits]`` table) applied.
+
+        An unknown key or a value of the wrong type is the author's to fix, and
+        says so; one default per limit stays here.
+        """
+        from dataclasses import fields
+
+        from grader.assignment import AssignmentError
+
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise AssignmentError(
+                f"{where}: unknown limit(s) {', '.join(unknown)}", "known: " + ", ".join(known)
+            )
+        for name, value in values.items():
+            wanted = (int, float) if known[name].type in ("float", float) else (int,)
+            if isinstance(value, bool) or not isinstance(value, wanted) or value <= 0:
+                raise AssignmentError(f"{where}: {name} must be a positive number, not {value!r}")
+        return cls(**dict(values))
 
     def caps(self) -> codec.Caps:
         """The codec caps matching these limits."""
@@ -105,7 +128,13 @@ class SandboxHost:
         if not sys.platform.startswith("linux"):
             raise SandboxError("the sandbox host needs Linux (fork server, /proc, SCM_RIGHTS); "
                                "grade inside a Linux container")  # fmt: skip
-        self.limits = limits or Limits()
+        if limits is None:
+            from grader.assignment import ASSIGNMENT_FILE, current
+
+            assignment = current()
+            where = f"{assignment.root / ASSIGNMENT_FILE} [limits]"
+            limits = Limits.from_mapping(assignment.limits, where=where)
+        self.limits = limits
         self._require = require
         self._namespaces = namespaces
         if require is not None:
