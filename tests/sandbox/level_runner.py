@@ -18,25 +18,41 @@ import json
 import os
 import stat
 import sys
+from pathlib import Path
 
 from grader.sandbox.confined import mounts
 
 
 def _reachable_interpreter() -> None:
-    real = os.path.realpath(sys.executable)
-    parts = real.split("/")
-    for depth in range(2, len(parts)):
-        folder = "/".join(parts[:depth])
-        if not stat.S_IMODE(os.stat(folder).st_mode) & 0o001:
-            keep = "/".join(parts[: depth + 1])
-            mounts.unshare(mounts.CLONE_NEWNS)
-            mounts.mount(None, "/", None, mounts.MS_REC | mounts.MS_PRIVATE)
-            fd = os.open(keep, os.O_PATH | os.O_DIRECTORY)
-            mounts.mount("tmpfs", folder, "tmpfs", 0, "size=64k,mode=711")
-            os.makedirs(keep)
-            mounts.mount(f"/proc/self/fd/{fd}", keep, None, mounts.MS_BIND | mounts.MS_REC)
+    """Make the interpreter, the venv and this checkout reachable for the sandbox user.
+
+    For each, the first ancestor that others may not enter (``/root`` for a
+    pyenv interpreter, a 0700 temporary folder a fresh clone lives in) gets an
+    empty world-traversable tmpfs over it, with only the needed children bound
+    back; the rest of that folder stays out of sight.
+    """
+    import grader
+
+    wanted = [sys.executable, sys.prefix, str(Path(grader.__file__).resolve().parents[1])]
+    keep: dict[str, set[str]] = {}
+    for path in wanted:
+        parts = os.path.realpath(path).split("/")
+        for depth in range(2, len(parts)):
+            folder = "/".join(parts[:depth])
+            if not stat.S_IMODE(os.stat(folder).st_mode) & 0o001:
+                keep.setdefault(folder, set()).add("/".join(parts[: depth + 1]))
+                break
+    if not keep:
+        return
+    mounts.unshare(mounts.CLONE_NEWNS)
+    mounts.mount(None, "/", None, mounts.MS_REC | mounts.MS_PRIVATE)
+    for folder in sorted(keep, key=len):
+        fds = {child: os.open(child, os.O_PATH | os.O_DIRECTORY) for child in sorted(keep[folder])}
+        mounts.mount("tmpfs", folder, "tmpfs", 0, "size=64k,mode=711")
+        for child, fd in fds.items():
+            os.makedirs(child, exist_ok=True)
+            mounts.mount(f"/proc/self/fd/{fd}", child, None, mounts.MS_BIND | mounts.MS_REC)
             os.close(fd)
-            return
 
 
 def main(level: str) -> None:
