@@ -17,13 +17,11 @@ import html
 from markdown_it import MarkdownIt
 
 from grader.model import SubmissionResult
+from grader.reports.html_summary import offline_page
 from grader.reports.markdown import feedback_markdown
 from grader.reports.text import clean_text
 
 __all__ = ["feedback_html", "markdown_to_html"]
-
-_CSP = "default-src 'none'; style-src 'unsafe-inline'"  # nothing loads, no script runs
-
 
 def markdown_to_html(markdown: str) -> str:
     """Our Markdown as an HTML fragment: CommonMark plus tables, raw HTML shown as text."""
@@ -34,9 +32,8 @@ def feedback_html(result: SubmissionResult, *, markdown: str | None = None) -> s
     """The page for ``result``; ``markdown`` is its ``feedback.md`` when already built."""
     text = feedback_markdown(result) if markdown is None else markdown
     title = f"Feedback: {clean_text(result.submission, limit=120, max_lines=1)}"
-    return _PAGE.format(
-        csp=_CSP, title=html.escape(title), style=_STYLE, body=markdown_to_html(text)
-    )
+    # markdown-it ends every block with a newline; the page puts one before </body>.
+    return offline_page(html.escape(title), _STYLE, markdown_to_html(text).rstrip("\n"))
 
 
 _STYLE = """
@@ -52,18 +49,4 @@ ul { padding-left: 1.3em; } li { margin: .2em 0; }
 code { background: #f6f8fa; padding: 0 .25em; border-radius: 3px; }
 hr { border: 0; border-top: 1px solid #d0d7de; margin-top: 2em; }
 hr + p { color: #57606a; font-size: .9em; }
-"""
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>{style}</style>
-</head>
-<body>
-{body}</body>
-</html>
 """

@@ -37,7 +37,7 @@ from grader.reports.text import (
     points_decimals,
 )
 
-__all__ = ["feedback_href", "summary_html"]
+__all__ = ["feedback_href", "offline_page", "summary_html"]
 
 BINS = 10
 TOP_MESSAGES = 15
@@ -71,7 +71,15 @@ def summary_html(
         _section("Most common failures", _failures(graded), "failures"),
         _section("Submissions", _submissions(ordered, exercises, links), "submissions"),
     ]
-    return _PAGE.format(csp=_CSP, title=_e(title), style=_STYLE, body="\n".join(body))
+    return offline_page(_e(title), _STYLE, "\n".join(body))
+
+
+def offline_page(title: str, style: str, body: str) -> str:
+    """One self-contained page (``title`` and ``body`` already HTML), CSP-locked.
+
+    The class summary and each ``feedback.html`` use it: nothing loads, no script runs.
+    """
+    return _PAGE.format(csp=_CSP, title=title, style=style, body=body)
 
 
 def feedback_href(name: str) -> str | None:
