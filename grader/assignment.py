@@ -138,7 +138,8 @@ class Assignment:
 
 _REFERENCES: dict[tuple[Path, str], ModuleType] = {}
 _LOADED: dict[Path, Assignment] = {}
-_ACTIVE: list[Path] = []
+_ACTIVE: list[Assignment] = []  # set by `use`
+_DEFAULTS: dict[tuple[str | None, str | None], Assignment] = {}  # by the environment's say
 
 
 def load(root: Path | str) -> Assignment:
@@ -278,14 +279,23 @@ def default_root() -> Path:
 def use(root: Path | str | None) -> Assignment:
     """Make the assignment in ``root`` the active one (``None``: the default), and return it."""
     assignment = load(root if root is not None else default_root())
-    _ACTIVE[:] = [assignment.root]
+    _ACTIVE[:] = [assignment]
     os.environ[_ENV] = str(assignment.root)  # the judges this process starts inherit it
     return assignment
 
 
 def current() -> Assignment:
-    """The active assignment (see the module's docstring for how it is chosen)."""
-    return load(_ACTIVE[0] if _ACTIVE else default_root())
+    """The active assignment (see the module's docstring for how it is chosen).
+
+    Called on every look-up of ``EXERCISES``, so it resolves no path once known.
+    """
+    if _ACTIVE:
+        return _ACTIVE[0]
+    key = (os.environ.get(_ENV), os.environ.get(_LEGACY_ENV))
+    found = _DEFAULTS.get(key)
+    if found is None:
+        found = _DEFAULTS[key] = load(default_root())
+    return found
 
 
 def reference(exercise: str) -> ModuleType:
