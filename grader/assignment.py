@@ -29,6 +29,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from grader.errors import GraderError
+
 __all__ = [
     "ASSIGNMENT_FILE",
     "EXERCISES",
@@ -49,13 +51,10 @@ _LEGACY_ENV = "GRADER_COURSE_ROOT"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-class AssignmentError(ValueError):
+class AssignmentError(GraderError, ValueError):
     """The assignment file is missing or wrong: the author's to fix, never a student's."""
 
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint or f"see docs/authoring.md for the {ASSIGNMENT_FILE} format"
+    default_hint = f"see docs/authoring.md for the {ASSIGNMENT_FILE} format"
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from grader import __version__
+from grader.errors import GraderError
 from grader.grading import not_gradable
 from grader.intake import SubmissionError, load_submission, submission_name
 from grader.model import SubmissionResult, SubmissionStatus
@@ -40,13 +41,9 @@ if TYPE_CHECKING:
 Progress = Callable[[SubmissionResult], None]
 
 
-class JudgeStartError(RuntimeError):
+class JudgeStartError(GraderError, RuntimeError):
     """No judge could start, so nothing can be graded (for example, the required
     isolation level is out of reach on this machine)."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.hint = hint
 
 
 @dataclass(frozen=True)

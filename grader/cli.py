@@ -13,9 +13,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.assignment import AssignmentError, use
+from grader.assignment import use
 from grader.commands import check, ci_grade, grade, gradescope, merge, release, stubs, verify
-from grader.commands.errors import CliError
+from grader.errors import GraderError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 VERBS = [grade, verify, stubs, ci_grade, merge, gradescope, check, release]
@@ -45,12 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         use(args.assignment)
         return int(args.func(args))
-    except AssignmentError as error:
+    except GraderError as error:
         print(f"error: {error.message}", file=sys.stderr)
-        print(f"hint: {error.hint}", file=sys.stderr)
-        return EXIT_USAGE
-    except CliError as error:
-        print(f"error: {error}", file=sys.stderr)
         if error.hint:
             print(f"hint: {error.hint}", file=sys.stderr)
         return EXIT_USAGE

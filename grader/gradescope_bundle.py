@@ -33,6 +33,7 @@ from typing import Any
 
 from grader import __version__
 from grader.assignment import Assignment, current
+from grader.errors import GraderError
 from grader.gradescope_run import CONFIG_NAME
 from grader.reports.gradescope import VISIBILITIES
 
@@ -42,8 +43,10 @@ _EXECUTABLE = ("setup.sh", "run_autograder")
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold
 
 
-class BundleError(ValueError):
+class BundleError(GraderError, ValueError):
     """The bundle cannot be built from this checkout (something missing or mistyped)."""
+
+    default_hint = "run `grader gradescope` from the grader's checkout"
 
 
 @dataclass(frozen=True)

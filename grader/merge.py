@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.errors import GraderError
 from grader.model import SubmissionResult
 from grader.reports import load_report, write_class_reports
 
@@ -36,8 +37,10 @@ __all__ = ["MergeError", "MergeSummary", "merge_shards", "shard_reports"]
 _REPORT_FILES = ("report.json", "feedback.md", "feedback.html", "results.json", "staff.log")
 
 
-class MergeError(ValueError):
+class MergeError(GraderError, ValueError):
     """The shards cannot be merged as they are; the message says which submission and why."""
+
+    default_hint = "each submission must be graded once; check the --shard I/N of each run"
 
 
 @dataclass(frozen=True)

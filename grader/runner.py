@@ -18,12 +18,13 @@ from typing import Any
 import pytest
 
 from grader.assignment import EXERCISES, current
+from grader.errors import GraderError
 from grader.model import CheckResult
 from grader.plugin import GradingPlugin
 from grader.sandbox.trusted.errors import ImportFailed
 
 
-class GraderSetupError(RuntimeError):
+class GraderSetupError(GraderError, RuntimeError):
     """The checks themselves could not be collected: a staff problem, not a student's."""
 
 

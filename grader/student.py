@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader.assignment import EXERCISES
+from grader.errors import GraderError
 from grader.model import CheckResult
 
 if TYPE_CHECKING:
@@ -36,12 +37,8 @@ __all__ = ["LABEL", "CheckError", "CheckReport", "check", "default_path", "resol
 LABEL = "Public checks only — your grade comes from hidden checks on other inputs."
 
 
-class CheckError(Exception):
+class CheckError(GraderError):
     """A problem the student can fix (a path, an exercise name); ``hint`` says how."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.hint = hint
 
 
 @dataclass(frozen=True)

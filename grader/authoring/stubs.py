@@ -26,6 +26,8 @@ from __future__ import annotations
 import ast
 import re
 
+from grader.errors import GraderError
+
 __all__ = ["MarkerError", "make_stub"]
 
 _BEGIN = re.compile(
@@ -37,7 +39,7 @@ _DEFAULT_TODO = "write this part"
 _NOQA = "  # noqa: F401"
 
 
-class MarkerError(ValueError):
+class MarkerError(GraderError, ValueError):
     """A solution's ``### BEGIN/END SOLUTION`` markers are malformed (an authoring error).
 
     ``line`` is 1-based in the solution; ``path`` names the file when known.
@@ -45,7 +47,7 @@ class MarkerError(ValueError):
 
     def __init__(self, line: int, reason: str, *, path: str | None = None) -> None:
         where = f"{path}:{line}" if path else f"line {line}"
-        super().__init__(f"{where}: {reason}")
+        super().__init__(f"{where}: {reason}", "fix the markers, then run grader stubs again")
         self.line = line
         self.reason = reason
         self.path = path

@@ -6,8 +6,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from grader.commands.errors import CliError
-
 
 def register(verbs: Any) -> None:
     check = verbs.add_parser(
@@ -37,10 +35,7 @@ def register(verbs: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from grader.student import CheckError, check
+    from grader.student import check
 
-    try:
-        report = check(args.exercises or None, args.path, sandbox=args.sandbox)
-    except CheckError as error:
-        raise CliError(str(error), error.hint) from None
+    report = check(args.exercises or None, args.path, sandbox=args.sandbox)
     return 0 if report.passed else 1

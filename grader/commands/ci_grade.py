@@ -40,7 +40,6 @@ def register(verbs: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from grader.batch import JudgeStartError
     from grader.ci import ci_grade, exit_code
     from grader.reports import summary_text
 
@@ -49,16 +48,13 @@ def run(args: argparse.Namespace) -> int:
             f"{args.submission}: no such file or folder",
             "check out the student's repository first and pass its folder",
         )
-    try:
-        outcome = ci_grade(
-            args.submission,
-            args.out,
-            summary_file=args.summary_file,
-            require=args.require_isolation,
-            exercises=args.exercise,
-        )
-    except JudgeStartError as error:
-        raise CliError(str(error), error.hint) from None
+    outcome = ci_grade(
+        args.submission,
+        args.out,
+        summary_file=args.summary_file,
+        require=args.require_isolation,
+        exercises=args.exercise,
+    )
     print(summary_text([outcome.result]), end="", file=sys.stderr)
     if outcome.summary_error:
         print(f"warning: {outcome.summary_error}", file=sys.stderr)

@@ -1,11 +1,11 @@
-"""The one error type verbs raise for problems the user can fix."""
+"""The error verbs raise for a bad option or argument: a :class:`GraderError` like any other."""
 
 from __future__ import annotations
 
+from grader.errors import GraderError
 
-class CliError(Exception):
-    """A problem the user can fix; printed as ``error:`` plus a ``hint:`` line."""
+__all__ = ["CliError"]
 
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.hint = hint
+
+class CliError(GraderError):
+    """A command-line problem the user can fix; printed as ``error:`` plus a ``hint:`` line."""

@@ -99,7 +99,7 @@ def _grade(args: argparse.Namespace, template: HostTemplate | None) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from grader.batch import JudgeStartError, default_jobs, grade_class
+    from grader.batch import default_jobs, grade_class
     from grader.reports import summary_table
 
     paths = collect_paths(args)
@@ -116,19 +116,16 @@ def _grade(args: argparse.Namespace, template: HostTemplate | None) -> int:
         disable=args.quiet,
     ) as progress:
         task = progress.add_task("grading", total=len(paths))
-        try:
-            results = grade_class(
-                paths,
-                args.out,
-                jobs=jobs,
-                require=args.require_isolation,
-                resume=not args.no_resume,
-                exercises=args.exercise,
-                on_result=lambda _result: progress.advance(task),
-                template=template,
-            )
-        except JudgeStartError as error:
-            raise CliError(str(error), error.hint) from None
+        results = grade_class(
+            paths,
+            args.out,
+            jobs=jobs,
+            require=args.require_isolation,
+            resume=not args.no_resume,
+            exercises=args.exercise,
+            on_result=lambda _result: progress.advance(task),
+            template=template,
+        )
     summary_table(results, console=Console(width=max(Console().width, 120)))
     print(f"reports written to {args.out}", file=sys.stderr)
     return 0

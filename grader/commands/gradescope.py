@@ -35,16 +35,13 @@ def register(verbs: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from grader.gradescope_bundle import BundleError, build_bundle
+    from grader.gradescope_bundle import build_bundle
 
     if args.out.suffix != ".zip":
         raise CliError(f"{args.out}: the bundle must be a .zip", "for example autograder.zip")
-    try:
-        bundle = build_bundle(
-            args.out, hidden_visibility=args.hidden_visibility, exercises=args.exercise
-        )
-    except BundleError as error:
-        raise CliError(str(error), "run `grader gradescope` from the grader's checkout") from None
+    bundle = build_bundle(
+        args.out, hidden_visibility=args.hidden_visibility, exercises=args.exercise
+    )
     size = bundle.path.stat().st_size
     print(f"wrote {bundle.path} ({len(bundle.names)} files, {size / 1024:.0f} KiB)")
     graded = ", ".join(bundle.config["exercises"] or ["all exercises"])

@@ -32,6 +32,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from grader.errors import GraderError
+
 __all__ = ["ArchiveError", "extract_zip"]
 
 _CHUNK = 1 << 16
@@ -42,7 +44,7 @@ _SKIPPED_DIRS = frozenset({"__MACOSX", "__pycache__"})
 _BROKEN = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError)
 
 
-class ArchiveError(Exception):
+class ArchiveError(GraderError):
     """The archive cannot be used at all; the message is complete and student-facing."""
 
 

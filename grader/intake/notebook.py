@@ -37,6 +37,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from grader.errors import GraderError
 from grader.intake.archive import _size
 
 if TYPE_CHECKING:
@@ -167,7 +168,7 @@ _CANDIDATE_LINE = re.compile(
 _CELL_MAGIC_LINE = re.compile(r"%%(\w+)")
 
 
-class NotebookError(ValueError):
+class NotebookError(GraderError, ValueError):
     """The notebook cannot be converted; the message is complete and student-facing."""
 
 

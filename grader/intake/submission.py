@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Literal
 
 from grader.assignment import EXERCISES, released_stubs_dir
+from grader.errors import GraderError
 from grader.intake.archive import ArchiveError, _shown, _size, extract_zip
 from grader.intake.notebook import LineMap, NotebookError, convert_notebook, locate
 
@@ -84,7 +85,7 @@ _MODULE_SUFFIXES = frozenset({".py", ".pyc", ".pyd", ".so"})
 _EXERCISE_NUMBER = re.compile(r"(?i)ex0*(\d+)")
 
 
-class SubmissionError(Exception):
+class SubmissionError(GraderError):
     """The whole submission cannot be graded; the message names the file and what to do."""
 
 

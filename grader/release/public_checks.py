@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.errors import GraderError
 from grader.release.cutter import PUBLIC_SECRET, CutError, cut, parse_module, secret_values
 
 __all__ = [
@@ -47,8 +48,10 @@ FORBIDDEN: dict[tuple[str, str | None], str] = {
 }
 
 
-class ReleaseError(Exception):
+class ReleaseError(GraderError):
     """The bundle cannot be made safely; the message says which check or file, and why."""
+
+    default_hint = "fix the problem above, then run grader release again"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from grader.errors import GraderError
+
 __all__ = ["Probe", "ProbeLoadError", "load", "registry"]
 
 Probe = Callable[..., Any]
@@ -26,7 +28,7 @@ _REGISTRY: dict[str, Probe] = {}
 _LOADED: list[tuple[str, ...]] = []
 
 
-class ProbeLoadError(RuntimeError):
+class ProbeLoadError(GraderError, RuntimeError):
     """An assignment's probe file is missing or wrong (the author's to fix)."""
 
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from grader.errors import GraderError
+
 __all__ = [
     "CallTimeout",
     "FunctionNotFound",
@@ -117,7 +119,7 @@ class WorkerUnstable(StudentFault):
     status = "crashed"
 
 
-class SandboxError(Exception):
+class SandboxError(GraderError):
     """The grader's own machinery failed. Never the student's fault."""
 
 
