@@ -9,16 +9,20 @@ All user-fixable failures go through :func:`main`'s one handler, which prints
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import grader
 from grader.assignment import use
 from grader.commands import check, ci_grade, grade, gradescope, merge, release, stubs, verify
 from grader.errors import GraderError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 VERBS = [grade, verify, stubs, ci_grade, merge, gradescope, check, release]
+STUDENT_VERBS = (check,)  # all the student bundle can run; its `grader --help` lists only these
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,9 +30,19 @@ def build_parser() -> argparse.ArgumentParser:
         prog="grader",
         description="Grade PyTorch course submissions against hidden checks, safely.",
     )
-    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {grader.__version__}",
+        help="print the grader's version and exit",
+    )
+    verbs = parser.add_subparsers(
+        dest="verb", required=True, metavar="VERB", help="`grader VERB --help` for its options"
+    )
+    student_bundle = is_student_bundle()
     for verb in VERBS:
-        verb.register(verbs)
+        listed = not student_bundle or verb in STUDENT_VERBS
+        verb.register(verbs if listed else _Unlisted(verbs))
     for sub in verbs.choices.values():  # every verb grades, checks or builds one assignment
         sub.add_argument(
             "--assignment",
@@ -38,6 +52,26 @@ def build_parser() -> argparse.ArgumentParser:
             "$GRADER_ASSIGNMENT, else the course this grader ships with",
         )
     return parser
+
+
+def is_student_bundle() -> bool:
+    """True in the bundle ``grader release`` writes, which never ships the release itself."""
+    return importlib.util.find_spec("grader.release") is None
+
+
+class _Unlisted:
+    """Registers a verb without listing it in ``grader --help``.
+
+    In the student bundle the staff verbs still parse, so ``grader grade``
+    says it is not part of this installation instead of "invalid choice".
+    """
+
+    def __init__(self, verbs: Any) -> None:
+        self._verbs = verbs
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        kwargs.pop("help", None)  # a sub-parser without help is left out of the listing
+        return self._verbs.add_parser(name, **kwargs)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.commands.errors import CliError
+from grader.commands.exercises import resolve_exercises
 from grader.commands.grade import ISOLATION_LEVELS
 
 
@@ -35,7 +36,12 @@ def register(verbs: Any) -> None:
         choices=ISOLATION_LEVELS,
         help="refuse to grade below this isolation level (exit 2) instead of falling back",
     )
-    ci.add_argument("--exercise", action="append", help="grade only this exercise (repeatable)")
+    ci.add_argument(
+        "--exercise",
+        action="append",
+        metavar="EXERCISE",
+        help="grade only this exercise, by full name or number (ex03); repeatable",
+    )
     ci.set_defaults(func=run)
 
 
@@ -53,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         args.out,
         summary_file=args.summary_file,
         require=args.require_isolation,
-        exercises=args.exercise,
+        exercises=resolve_exercises(args.exercise),
     )
     print(summary_text([outcome.result]), end="", file=sys.stderr)
     if outcome.summary_error:

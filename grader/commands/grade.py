@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader.commands.errors import CliError
+from grader.commands.exercises import resolve_exercises
 
 if TYPE_CHECKING:
     from grader.sandbox.trusted.spawner import HostTemplate
@@ -16,7 +17,13 @@ ISOLATION_LEVELS = ["L1", "L2", "L3"]
 
 
 def register(verbs: Any) -> None:
-    grade = verbs.add_parser("grade", help="grade submissions and write reports")
+    grade = verbs.add_parser(
+        "grade",
+        help="grade submissions and write reports",
+        description="Grade submissions (folders, .zip, .py or .ipynb files) or a class folder "
+        "against the hidden checks, and write each submission's reports and the class's "
+        "gradebook.csv, junit.xml and summary.html. A rerun keeps finished reports.",
+    )
     grade.add_argument("paths", nargs="*", help="submissions: folders, .zip, .py or .ipynb files")
     grade.add_argument("--class", dest="class_dir", type=Path, help="a folder of submissions")
     grade.add_argument("--out", type=Path, required=True, help="folder for the reports")
@@ -29,7 +36,12 @@ def register(verbs: Any) -> None:
         choices=ISOLATION_LEVELS,
         help="refuse to grade below this isolation level instead of falling back",
     )
-    grade.add_argument("--exercise", action="append", help="grade only this exercise (repeatable)")
+    grade.add_argument(
+        "--exercise",
+        action="append",
+        metavar="EXERCISE",
+        help="grade only this exercise, by full name or number (ex03); repeatable",
+    )
     grade.add_argument(
         "--no-resume", action="store_true", help="regrade even submissions with a current report"
     )
@@ -103,6 +115,7 @@ def _grade(args: argparse.Namespace, template: HostTemplate | None) -> int:
     from grader.reports import summary_table
 
     paths = collect_paths(args)
+    exercises = resolve_exercises(args.exercise)
     jobs = default_jobs() if args.jobs is None else args.jobs
     if jobs < 1:
         raise CliError("--jobs must be at least 1", "for example --jobs 2")
@@ -122,7 +135,7 @@ def _grade(args: argparse.Namespace, template: HostTemplate | None) -> int:
             jobs=jobs,
             require=args.require_isolation,
             resume=not args.no_resume,
-            exercises=args.exercise,
+            exercises=exercises,
             on_result=lambda _result: progress.advance(task),
             template=template,
         )

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.commands.errors import CliError
+from grader.commands.exercises import resolve_exercises
 
 # grader.reports.gradescope.VISIBILITIES, spelled out: verb modules import only what the
 # student bundle ships at top level (see grader.release.bundle); a test keeps them equal.
@@ -19,7 +20,7 @@ def register(verbs: Any) -> None:
         "gradescope",
         help="build the Gradescope autograder zip (setup.sh, run_autograder, checks, solutions)",
         description="Build the autograder zip for a Gradescope programming assignment "
-        "(Ubuntu 22.04 base image). See deploy/gradescope/README.md.",
+        "(Ubuntu 22.04 base image). See the Gradescope section of deploy/README.md.",
     )
     gradescope.add_argument("out", type=Path, metavar="OUT.zip", help="the zip to write")
     gradescope.add_argument(
@@ -29,7 +30,10 @@ def register(verbs: Any) -> None:
         help="when students see hidden checks and their total (default: after_published)",
     )
     gradescope.add_argument(
-        "--exercise", action="append", help="grade only this exercise (repeatable; default all)"
+        "--exercise",
+        action="append",
+        metavar="EXERCISE",
+        help="grade only this exercise, by full name or number (ex03); repeatable; default all",
     )
     gradescope.set_defaults(func=run)
 
@@ -40,7 +44,9 @@ def run(args: argparse.Namespace) -> int:
     if args.out.suffix != ".zip":
         raise CliError(f"{args.out}: the bundle must be a .zip", "for example autograder.zip")
     bundle = build_bundle(
-        args.out, hidden_visibility=args.hidden_visibility, exercises=args.exercise
+        args.out,
+        hidden_visibility=args.hidden_visibility,
+        exercises=resolve_exercises(args.exercise),
     )
     size = bundle.path.stat().st_size
     print(f"wrote {bundle.path} ({len(bundle.names)} files, {size / 1024:.0f} KiB)")

@@ -11,9 +11,17 @@ from grader.commands.grade import ISOLATION_LEVELS
 
 def register(verbs: Any) -> None:
     verify = verbs.add_parser(
-        "verify", help="check the assignment: solutions score full marks, stubs zero"
+        "verify",
+        help="check the assignment: solutions score full marks, stubs zero",
+        description="Grade the reference solutions and the untouched stubs with the hidden "
+        "checks. Exits 1 unless the solutions score full marks, the stubs score 0 and every "
+        "exercise ran.",
     )
-    verify.add_argument("--require-isolation", choices=ISOLATION_LEVELS)
+    verify.add_argument(
+        "--require-isolation",
+        choices=ISOLATION_LEVELS,
+        help="refuse to grade below this isolation level instead of falling back",
+    )
     verify.set_defaults(func=run)
 
 

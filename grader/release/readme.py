@@ -20,16 +20,28 @@ check them on your own machine before you hand them in.
 
 ## Set up once
 
-With Python 3.11 or newer, in this folder:
+With Python 3.11 or newer, in this folder, make a virtual environment and
+install this folder into it. That installs the course's pinned versions of
+torch and the rest, and the `grader` command (the checker in `grader/`).
+
+On Linux, take torch's CPU-only build from PyTorch's CPU wheel index, as the
+grader does: the default Linux build pulls in about 19 NVIDIA CUDA packages
+(gigabytes) that the course never uses.
 
 ```sh
 python3 -m venv .venv
-.venv/bin/pip install -e .          # Windows: .venv\\Scripts\\pip install -e .
+# Linux:
+.venv/bin/pip install -e . --extra-index-url https://download.pytorch.org/whl/cpu
+# macOS:
+.venv/bin/pip install -e .
+# Windows:
+.venv\\Scripts\\pip install -e .
 ```
 
-That installs the course's pinned versions of torch and the rest, and the
-`grader` command. (Without installing it, `python -m grader check` works from
-this folder too.)
+Then `.venv/bin/grader --version` (Windows: `.venv\\Scripts\\grader --version`)
+says it is installed; activate the environment (`source .venv/bin/activate`,
+Windows: `.venv\\Scripts\\activate`) to type just `grader`. Without installing
+it, `python -m grader check` works from this folder too.
 
 ## How to work
 

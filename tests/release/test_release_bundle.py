@@ -281,3 +281,17 @@ def test_an_earlier_release_is_replaced_only_with_force(bundle: Path, tmp_path: 
     assert main(["release", str(out), "--force"]) == 0
     assert not (out / "exercises" / "stale.txt").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
+
+
+def test_the_bundle_help_lists_only_grader_check(bundle: Path) -> None:
+    code, out, err = finish(student_python(bundle, "-m", "grader", "--help"))
+    assert code == 0, err
+    assert re.findall(r"^    (\S+)", out, re.M) == ["check"]
+    code, out, err = finish(student_python(bundle, "-m", "grader", "--version"))
+    assert code == 0 and out.startswith("grader "), err
+
+
+def test_the_student_readme_installs_cpu_torch_and_the_grader(bundle: Path) -> None:
+    readme = (bundle / "README.md").read_text(encoding="utf-8")
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in readme
+    assert ".venv/bin/pip install -e ." in readme and "grader --version" in readme
