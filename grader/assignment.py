@@ -33,11 +33,13 @@ from grader.errors import GraderError
 
 __all__ = [
     "ASSIGNMENT_FILE",
+    "CI_HIDDEN_CHECKS",
     "EXERCISES",
     "Assignment",
     "AssignmentError",
     "ByHand",
     "Exercise",
+    "Feedback",
     "current",
     "load",
     "reference",
@@ -49,6 +51,9 @@ BUNDLED = "_assignment"  # the student bundle's copy, inside the package (see gr
 _ENV = "GRADER_ASSIGNMENT"
 _LEGACY_ENV = "GRADER_COURSE_ROOT"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# What the ``ci-grade`` job summary may show of a hidden check that did not pass, least
+# first; each level adds one thing (see :class:`Feedback`).
+CI_HIDDEN_CHECKS = ("count", "names", "hints", "messages")
 
 
 class AssignmentError(GraderError, ValueError):
@@ -76,6 +81,21 @@ class Exercise:
 
 
 @dataclass(frozen=True)
+class Feedback:
+    """The ``[feedback]`` table: what student-facing reports may show.
+
+    ``ci_hidden_checks`` is for the ``ci-grade`` job summary, which lives in
+    the student's own repository where anyone who can see the runs reads it.
+    A hidden check that did not pass is shown there as only a ``count`` of
+    such checks and their points, or also its function, ``names`` and points
+    (the default), or also its lesson ``hints``, or also its ``messages``,
+    which can quote the hidden inputs. Public checks are always shown in full.
+    """
+
+    ci_hidden_checks: str = "names"
+
+
+@dataclass(frozen=True)
 class Assignment:
     """An assignment as read from its folder; paths are absolute."""
 
@@ -92,7 +112,7 @@ class Assignment:
     packages: tuple[str, ...]
     limits: Mapping[str, Any]
     by_hand: Mapping[str, ByHand]
-    feedback: Mapping[str, Any]
+    feedback: Feedback
 
     @property
     def contract(self) -> dict[str, tuple[str, ...]]:
@@ -230,8 +250,19 @@ def _parse(root: Path, path: Path, data: dict[str, Any]) -> Assignment:
         packages=tuple(_strings(head.get("packages", []), f"{where} packages")),
         limits=dict(_table(data, "limits", where)),
         by_hand=by_hand,
-        feedback=dict(_table(data, "feedback", where)),
+        feedback=_feedback(_table(data, "feedback", where), f"{where} [feedback]"),
     )
+
+
+def _feedback(table: dict[str, Any], where: str) -> Feedback:
+    _only(table, {"ci_hidden_checks"}, where)
+    shown = table.get("ci_hidden_checks", Feedback.ci_hidden_checks)
+    if shown not in CI_HIDDEN_CHECKS:
+        raise AssignmentError(
+            f"{where} ci_hidden_checks: {shown!r} is not one of {', '.join(CI_HIDDEN_CHECKS)}",
+            'for example ci_hidden_checks = "names" (hidden checks\' names and points only)',
+        )
+    return Feedback(ci_hidden_checks=shown)
 
 
 def _table(data: dict[str, Any], key: str, where: str, *, required: bool = False) -> dict:

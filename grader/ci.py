@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.assignment import current
 from grader.batch import grade_class
 from grader.model import SubmissionResult, SubmissionStatus
 from grader.reports import classroom_notice, github_step_summary
@@ -84,6 +85,9 @@ def ci_grade(
 ) -> CiOutcome:
     """Grade the checkout at ``submission`` into ``out_dir`` and write the job summary.
 
+    The summary shows hidden checks as the active assignment's
+    ``[feedback] ci_hidden_checks`` says (by default their names and points only).
+
     Raises :class:`grader.batch.JudgeStartError` when grading cannot start at
     all (for example ``require="L3"`` on a runner without ``sudo``). A summary
     file that cannot be written is reported in ``summary_error``, not raised:
@@ -98,7 +102,8 @@ def ci_grade(
     error = ""
     if destination is not None:
         try:
-            append_summary(destination, github_step_summary(result))
+            summary = github_step_summary(result, hidden=current().feedback.ci_hidden_checks)
+            append_summary(destination, summary)
         except OSError as problem:
             error = f"could not append the job summary to {destination}: {problem}"
     return CiOutcome(

@@ -14,13 +14,20 @@ Workflow commands are parsed from stdout line by line, so their text is
 escaped the way ``@actions/core`` does it (``%``, CR and LF in the message;
 also ``:`` and ``,`` in properties): a student's message can never end the
 command early or start a command of its own.
+
+The job summary lives in the student's own repository, so what it says of a
+hidden check follows the assignment's ``[feedback] ci_hidden_checks``
+(:class:`grader.assignment.Feedback`): by default the names and points of
+the hidden checks that did not pass, never their messages. Public checks are
+shown in full, as the student's own ``grader check`` shows them.
 """
 
 from __future__ import annotations
 
 import json
 
-from grader.model import SubmissionResult, SubmissionStatus
+from grader.assignment import CI_HIDDEN_CHECKS, Feedback
+from grader.model import CheckResult, SubmissionResult, SubmissionStatus
 from grader.reports.markdown import (
     NEXT_STEPS,
     clean_text,
@@ -32,17 +39,24 @@ from grader.reports.markdown import (
     not_gradable_reason,
     notes_section,
 )
+from grader.reports.outline import plural
+from grader.reports.text import count, lesson_hint, status_words
 
 __all__ = ["classroom_notice", "github_step_summary"]
 
 
-def github_step_summary(result: SubmissionResult) -> str:
+def github_step_summary(
+    result: SubmissionResult, *, hidden: str = Feedback.ci_hidden_checks
+) -> str:
     """Markdown for ``$GITHUB_STEP_SUMMARY``: totals, the checks that did not pass, notes.
 
     The summary page is visible to everyone who can see the repository's
     runs, the student included; it carries the same cleaned, escaped text as
-    ``feedback.md`` and nothing meant for staff.
+    ``feedback.md`` for public checks, and for hidden ones only what
+    ``hidden`` (one of :data:`grader.assignment.CI_HIDDEN_CHECKS`) allows.
     """
+    if hidden not in CI_HIDDEN_CHECKS:
+        raise ValueError(f"hidden={hidden!r} is not one of {', '.join(CI_HIDDEN_CHECKS)}")
     name = escape_markdown(clean_text(result.submission, limit=120, max_lines=1))
     if result.status is SubmissionStatus.NOT_GRADABLE:
         reason = escape_markdown(not_gradable_reason(result)).replace("\n", "  \n")
@@ -52,12 +66,55 @@ def github_step_summary(result: SubmissionResult) -> str:
         parts = [f"## Autograding: {name} — {total} points", exercise_table(result)]
         failed = [check for check in result.checks if not check.passed]
         if failed:
-            items = "\n".join(failed_item(check) for check in failed)
-            parts.append(f"### Not passed ({len(failed)})\n\n{items}")
+            parts.append(f"### Not passed ({len(failed)})\n\n{_failed_list(failed, hidden)}")
         elif result.checks:
             parts.append("All checks passed.")
     parts += [notes_section(result.notes), footer(result)]
     return "\n\n".join(part for part in parts if part) + "\n"
+
+
+_HIDDEN_SHOWN = {
+    "count": "how many hidden checks did not pass",
+    "names": "the names and points of hidden checks",
+    "hints": "the names, points and lesson hints of hidden checks",
+}
+
+
+def _failed_list(failed: list[CheckResult], hidden: str) -> str:
+    """The checks that did not pass: public ones whole, hidden ones as far as ``hidden`` says."""
+    if hidden == "messages":
+        return "\n".join(failed_item(check) for check in failed)
+    secret = [check for check in failed if check.visibility != "public"]
+    items = [
+        failed_item(check)
+        if check.visibility == "public"
+        else _hidden_item(check, with_hint=hidden == "hints")
+        for check in failed
+        if check.visibility == "public" or hidden != "count"
+    ]
+    parts = ["\n".join(items)] if items else []
+    if secret:
+        lost = plural(sum(c.max_points - c.points for c in secret), "point")
+        parts.append(
+            f"{count(len(secret), 'hidden check')} did not pass ({lost} lost). "
+            f"This page shows {_HIDDEN_SHOWN[hidden]}, not their messages; "
+            "public checks (the ones `grader check` runs) are shown in full."
+        )
+    return "\n\n".join(parts)
+
+
+def _hidden_item(check: CheckResult, *, with_hint: bool) -> str:
+    """A hidden check that did not pass: its function, name and points, never its message."""
+    lines = [
+        f"- **{escape_markdown(check.function, inline=True)}** — "
+        f"{escape_markdown(check.name, inline=True)} (hidden check)",
+        f"  *{format_points(check.points)} / {format_points(check.max_points)} points · "
+        f"{status_words(check.status)}*",
+    ]
+    hint = lesson_hint(check.mistake) if with_hint else None
+    if hint:
+        lines.append(f"  Lesson hint: {escape_markdown(hint, inline=True)}")
+    return "  \n".join(lines)
 
 
 def classroom_notice(result: SubmissionResult) -> str:

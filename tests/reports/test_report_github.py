@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from report_samples import check, graded, not_gradable
 
+from grader.model import SubmissionResult
 from grader.reports import classroom_notice, github_step_summary
 
 
@@ -43,7 +45,9 @@ def test_step_summary_lists_what_did_not_pass() -> None:
     assert text.startswith("## Autograding: alice — 12.5 / 20 points\n")
     assert "| **Total** | **12.5 / 20** | 4 of 9 |" in text
     assert "### Not passed (5)" in text
-    assert "Lesson hint:" in text and "KeyError" not in text
+    assert "**softmax_manual** — rows sum to one (hidden check)" in text
+    assert "Lesson hint:" not in text and "KeyError" not in text  # hidden: names and points
+    assert "Lesson hint:" in github_step_summary(graded("alice"), hidden="hints")
     assert "isolation level L2" in text
 
 
@@ -53,3 +57,45 @@ def test_step_summary_all_passed_and_not_gradable() -> None:
     )
     text = github_step_summary(not_gradable("b", "<b>no files</b>"))
     assert "not graded" in text and "&lt;b&gt;no files&lt;/b&gt;" in text
+
+
+def _public_and_hidden() -> SubmissionResult:
+    return graded(
+        "a",
+        check(
+            "ex01_multiclass", "one_hot", "values", 0, 4, "failed", "got 3, expected 4", public=True
+        ),
+        check(
+            "ex01_multiclass",
+            "one_hot",
+            "large classes",
+            0.5,
+            2,
+            "failed",
+            "for labels [9, 7, 9] row 1 is wrong",
+            mistake="softmax_twice",
+        ),
+    )
+
+
+def test_step_summary_shows_hidden_checks_by_name_and_points_only_by_default() -> None:
+    text = github_step_summary(_public_and_hidden())
+    assert "**one_hot** — values: got 3, expected 4" in text  # a public check, in full
+    assert "**one_hot** — large classes (hidden check)" in text
+    assert "*0.5 / 2 points · wrong result*" in text
+    assert "[9, 7, 9]" not in text and "Lesson hint" not in text
+    assert "1 hidden check did not pass (1.5 points lost)" in text
+
+
+def test_step_summary_hidden_levels_each_add_one_thing() -> None:
+    result = _public_and_hidden()
+    counted = github_step_summary(result, hidden="count")
+    assert "large classes" not in counted and "1 hidden check did not pass" in counted
+    assert "got 3, expected 4" in counted
+    hints = github_step_summary(result, hidden="hints")
+    assert "Lesson hint: Apply softmax once" in hints and "[9, 7, 9]" not in hints
+    messages = github_step_summary(result, hidden="messages")
+    assert "large classes: for labels \\[9, 7, 9\\] row 1 is wrong" in messages
+    assert "hidden check did not pass" not in messages
+    with pytest.raises(ValueError, match="one of count, names, hints, messages"):
+        github_step_summary(result, hidden="all")
