@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +24,7 @@ from grader.errors import GraderError
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 VERBS = [grade, verify, stubs, ci_grade, merge, gradescope, check, release]
 STUDENT_VERBS = (check,)  # all the student bundle can run; its `grader --help` lists only these
+GRADING_VERBS = {"grade", "verify", "ci-grade"}  # the verbs that start sandboxed workers
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
             help="the assignment folder (holding assignment.toml); default: "
             "$GRADER_ASSIGNMENT, else the course this grader ships with",
         )
+    for name in GRADING_VERBS:
+        verbs.choices[name].add_argument(
+            "--limit",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="override one worker limit for this run (repeatable), e.g. call_timeout=2 or "
+            "memory_bytes=2G; names as in the assignment file's [limits] table",
+        )
     return parser
 
 
@@ -78,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         use(args.assignment)
+        if getattr(args, "limit", None):
+            _apply_limits(args.limit)
         return int(args.func(args))
     except GraderError as error:
         print(f"error: {error.message}", file=sys.stderr)
@@ -96,6 +109,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+
+
+def _apply_limits(items: Sequence[str]) -> None:
+    """Check ``--limit`` values now (so a typo fails before grading) and hand them to the judges."""
+    from grader.sandbox.trusted.limits import OVERRIDES_VARIABLE, configured, parse_overrides
+
+    overrides = parse_overrides(items)
+    configured(overrides)
+    os.environ[OVERRIDES_VARIABLE] = ",".join(f"{key}={value}" for key, value in overrides.items())
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 import time
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,6 +47,7 @@ def not_gradable(
     reason: str,
     *,
     isolation: Isolation | None = None,
+    limits: Mapping[str, float] | None = None,
     fingerprint: str = "",
     staff_log: str = "",
     duration: float = 0.0,
@@ -56,6 +57,7 @@ def not_gradable(
         status=SubmissionStatus.NOT_GRADABLE,
         reason=reason,
         isolation=isolation or Isolation("none"),
+        limits=dict(limits or {}),
         grader_version=__version__,
         torch_version=torch_version(),
         fingerprint=fingerprint,
@@ -98,6 +100,7 @@ def grade_loaded(
             submission.name,
             "The grader failed while grading this submission; staff have been told.",
             isolation=host.isolation,
+            limits=host.limits.to_dict(),
             fingerprint=submission.fingerprint,
             staff_log=traceback.format_exc(),
             duration=time.perf_counter() - started,
@@ -108,6 +111,7 @@ def grade_loaded(
         checks=tuple(run.results),
         notes=tuple(notes),
         isolation=host.isolation,
+        limits=host.limits.to_dict(),
         grader_version=__version__,
         torch_version=torch.__version__,
         fingerprint=submission.fingerprint,
@@ -127,7 +131,9 @@ def grade_path(
     try:
         submission = load_submission(path, name=name)
     except SubmissionError as error:
-        return not_gradable(name or path.stem, str(error), isolation=host.isolation)
+        return not_gradable(
+            name or path.stem, str(error), isolation=host.isolation, limits=host.limits.to_dict()
+        )
     return grade_loaded(submission, host, exercises=exercises)
 
 

@@ -120,6 +120,7 @@ class SubmissionResult:
     reason: str | None = None
     notes: tuple[str, ...] = ()
     isolation: Isolation = field(default_factory=lambda: Isolation("none"))
+    limits: Mapping[str, float] = field(default_factory=dict)  # what the workers were held to
     grader_version: str = ""
     torch_version: str = ""
     fingerprint: str = ""
@@ -154,6 +155,7 @@ class SubmissionResult:
             "score": self.score,
             "max_score": self.max_score,
             "isolation": self.isolation.to_dict(),
+            "limits": dict(self.limits),
             "grader_version": self.grader_version,
             "torch_version": self.torch_version,
             "fingerprint": self.fingerprint,
@@ -179,6 +181,7 @@ class SubmissionResult:
             reason=data.get("reason"),
             notes=tuple(data.get("notes", ())),
             isolation=Isolation.from_dict(data.get("isolation", {"level": "none"})),
+            limits=dict(data.get("limits", {})),
             grader_version=data.get("grader_version", ""),
             torch_version=data.get("torch_version", ""),
             fingerprint=data.get("fingerprint", ""),

@@ -14,7 +14,7 @@ from typing import Any
 
 from grader.commands.errors import CliError
 from grader.commands.exercises import resolve_exercises
-from grader.commands.grade import ISOLATION_LEVELS
+from grader.sandbox.levels import REQUIRABLE
 
 
 def register(verbs: Any) -> None:
@@ -33,7 +33,7 @@ def register(verbs: Any) -> None:
     )
     ci.add_argument(
         "--require-isolation",
-        choices=ISOLATION_LEVELS,
+        choices=REQUIRABLE,
         help="refuse to grade below this isolation level (exit 2) instead of falling back",
     )
     ci.add_argument(

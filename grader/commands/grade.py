@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from grader.commands.errors import CliError
 from grader.commands.exercises import resolve_exercises
+from grader.sandbox.levels import REQUIRABLE
 
 if TYPE_CHECKING:
     from grader.sandbox.trusted.spawner import HostTemplate
 
-ISOLATION_LEVELS = ["L1", "L2", "L3"]
 
 
 def register(verbs: Any) -> None:
@@ -33,7 +33,7 @@ def register(verbs: Any) -> None:
     grade.add_argument("--shard", help="grade only every N-th submission, starting at I (I/N)")
     grade.add_argument(
         "--require-isolation",
-        choices=ISOLATION_LEVELS,
+        choices=REQUIRABLE,
         help="refuse to grade below this isolation level instead of falling back",
     )
     grade.add_argument(

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from grader.commands.grade import ISOLATION_LEVELS
+from grader.sandbox.levels import REQUIRABLE
 
 
 def register(verbs: Any) -> None:
@@ -19,7 +19,7 @@ def register(verbs: Any) -> None:
     )
     verify.add_argument(
         "--require-isolation",
-        choices=ISOLATION_LEVELS,
+        choices=REQUIRABLE,
         help="refuse to grade below this isolation level instead of falling back",
     )
     verify.set_defaults(func=run)

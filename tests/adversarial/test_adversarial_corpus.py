@@ -46,7 +46,7 @@ from adversarial_support import (
 from grader.grading import grade_path
 from grader.model import SubmissionResult
 from grader.reports import report_json, write_submission_reports
-from grader.sandbox.trusted import launcher
+from grader.sandbox import levels
 from grader.sandbox.trusted.client import SandboxHost
 
 CORPUS = load_corpus()
@@ -155,7 +155,7 @@ def _ids(fixtures: list[Fixture]) -> list[str]:
 def test_fixture_at_the_highest_level(
     fixture: Fixture, top_host: SandboxHost, reports_dir: Path, tmp_path: Path
 ) -> None:
-    if not launcher.meets(top_host.isolation.level, fixture.level):
+    if not levels.meets(top_host.isolation.level, fixture.level):
         pytest.skip(
             f"row {fixture.spec['row']} needs {fixture.level}, this machine reaches "
             f"{top_host.isolation.level}: {fixture.spec.get('level_reason', '')}"
@@ -165,7 +165,7 @@ def test_fixture_at_the_highest_level(
 
 # A host without namespaces reaches L2 at best: rows that need a PID namespace
 # (L3) are not its to defend, so they are not run there at all.
-WITHOUT_NAMESPACES = [f for f in CORPUS if launcher.meets("L2", f.level)]
+WITHOUT_NAMESPACES = [f for f in CORPUS if levels.meets("L2", f.level)]
 
 
 @pytest.mark.parametrize("fixture", WITHOUT_NAMESPACES, ids=_ids(WITHOUT_NAMESPACES))
@@ -178,7 +178,7 @@ def test_fixture_without_namespaces(
 ) -> None:
     if "pidns" not in top_host.isolation.layers:
         pytest.skip("the main run already has no namespaces")
-    if not launcher.meets(plain_host.isolation.level, fixture.level):
+    if not levels.meets(plain_host.isolation.level, fixture.level):
         pytest.skip(
             f"row {fixture.spec['row']} needs {fixture.level}, a host without namespaces "
             f"reaches {plain_host.isolation.level}: {fixture.spec.get('level_reason', '')}"

@@ -17,6 +17,7 @@ from course_files import COURSE
 
 from grader.assignment import EXERCISES
 from grader.cli import main
+from grader.sandbox.trusted.limits import OVERRIDES_VARIABLE, Limits
 
 CLASS = COURSE.root / "examples" / "class"
 
@@ -24,8 +25,10 @@ CLASS = COURSE.root / "examples" / "class"
 @pytest.fixture(scope="module")
 def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo")
-    code = main(["grade", "--class", str(CLASS), "--out", str(out), "--jobs", "2", "-q"])
-    assert code == 0
+    with pytest.MonkeyPatch.context() as patch:  # --limit leaves its values for the judges
+        patch.setenv(OVERRIDES_VARIABLE, "")
+        argv = ["grade", "--class", str(CLASS), "--out", str(out), "--jobs", "2", "-q"]
+        assert main([*argv, "--limit", "output_bytes=2M"]) == 0
     return out
 
 
@@ -48,6 +51,15 @@ def test_correct_modules_and_notebooks_get_full_marks(demo_out: Path) -> None:
         assert data["score"] == data["max_score"] == 100
         assert data["schema_version"] == 1
         assert data["isolation"]["level"] in {"L1", "L2", "L3"}
+
+
+def test_every_report_records_the_limits_it_was_graded_under(demo_out: Path) -> None:
+    defaults = Limits().to_dict()
+    for name in ("alice", "carol", "erin"):
+        limits = report(demo_out, name)["limits"]
+        assert limits["output_bytes"] == 2 << 20  # from --limit
+        assert limits["call_timeout"] == COURSE.limits.get("call_timeout", defaults["call_timeout"])
+        assert set(limits) == set(defaults)
 
 
 def test_notebook_and_module_of_the_same_code_grade_the_same(demo_out: Path) -> None:

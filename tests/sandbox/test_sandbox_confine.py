@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from grader.grading import grade_path
+from grader.sandbox import levels
 from grader.sandbox.confined import confine
 from grader.sandbox.trusted import launcher
 from grader.sandbox.trusted.client import ExerciseHandle, Limits, SandboxHost
@@ -341,11 +342,11 @@ L1 = ["subprocess", "rlimits", "codec"]
     ],
 )
 def test_the_l2_rule(extra: list[str], level: str) -> None:
-    assert launcher.level_of([*L1, *extra]) == level
+    assert levels.level_of([*L1, *extra]) == level
 
 
 def test_missing_layers_are_named_with_their_alternatives() -> None:
-    missing = launcher.missing_for("L2", [*L1, "seccomp-net"])
+    missing = levels.missing_for("L2", [*L1, "seccomp-net"])
     assert not any("no network" in item for item in missing)
     assert any("secrets-masked, landlock-fs, or uid-switch" in item for item in missing)
 

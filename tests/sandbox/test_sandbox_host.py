@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from grader.sandbox import levels
 from grader.sandbox.confined import confine
 from grader.sandbox.trusted import launcher
 from grader.sandbox.trusted.client import Limits, SandboxHost, SubmissionSandbox
@@ -61,7 +62,7 @@ def ex(student: SubmissionSandbox):
 def test_level_and_layers_are_recorded(host: SandboxHost) -> None:
     layers = set(host.isolation.layers)
     assert {"subprocess", "rlimits", "codec", "setsid", "python-isolated"} <= layers
-    assert host.isolation.level == launcher.level_of(layers)
+    assert host.isolation.level == levels.level_of(layers)
     if NAMESPACES:
         assert host.isolation.level == "L3"
         assert {"netns", "pidns", "mountns", "ro-root", "secrets-masked", "no-caps",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox.trusted import launcher
+from grader.sandbox import levels
 from grader.sandbox.trusted.client import Limits, SandboxHost
 from grader.sandbox.trusted.errors import CallTimeout, SandboxError, WorkerCrashed
 
@@ -27,8 +27,8 @@ def host() -> Iterator[SandboxHost]:
 
 def test_level_matches_the_layers_it_has(host: SandboxHost) -> None:
     layers = set(host.isolation.layers)
-    assert host.isolation.level == launcher.level_of(layers)
-    assert launcher.meets(host.isolation.level, "L1")
+    assert host.isolation.level == levels.level_of(layers)
+    assert levels.meets(host.isolation.level, "L1")
     assert {"subprocess", "rlimits", "codec", "setsid", "env-allowlist", "python-isolated",
             "non-dumpable", "subreaper"} <= layers  # fmt: skip
     assert not layers & {"netns", "pidns", "secrets-masked"}

@@ -8,34 +8,35 @@ from pathlib import Path
 import pytest
 
 from grader import assignment
+from grader.sandbox import levels
 from grader.sandbox.trusted import launcher
 
 L1 = ["subprocess", "rlimits", "codec"]
 
 
 def test_levels_are_cumulative() -> None:
-    assert launcher.level_of([]) == "L0"
-    assert launcher.level_of(L1) == "L1"
+    assert levels.level_of([]) == "L0"
+    assert levels.level_of(L1) == "L1"
     l2 = [*L1, "netns", "secrets-masked", "ro-root", "no-caps"]
-    assert launcher.level_of(l2) == "L2"
-    assert launcher.level_of([*l2, "pidns"]) == "L3"
-    assert launcher.level_of([*L1, "netns", "secrets-masked", "uid-switch", "pidns"]) == "L3"
+    assert levels.level_of(l2) == "L2"
+    assert levels.level_of([*l2, "pidns"]) == "L3"
+    assert levels.level_of([*L1, "netns", "secrets-masked", "uid-switch", "pidns"]) == "L3"
     # a PID namespace without the L2 layers is still L1
-    assert launcher.level_of([*L1, "pidns", "netns"]) == "L1"
+    assert levels.level_of([*L1, "pidns", "netns"]) == "L1"
     # read-only files but capabilities kept: root could remount, so not L2
-    assert launcher.level_of([*L1, "netns", "secrets-masked", "ro-root"]) == "L1"
+    assert levels.level_of([*L1, "netns", "secrets-masked", "ro-root"]) == "L1"
 
 
 def test_missing_for_names_what_is_lacking() -> None:
-    assert launcher.missing_for("L1", L1) == []
-    missing = launcher.missing_for("L3", L1)
+    assert levels.missing_for("L1", L1) == []
+    missing = levels.missing_for("L3", L1)
     assert "pidns" in missing
     assert any("netns" in item for item in missing)
     assert any("secrets-masked" in item for item in missing)
     assert any("unwritable" in item for item in missing)
-    assert launcher.meets("L3", "L2") and not launcher.meets("L1", "L2")
+    assert levels.meets("L3", "L2") and not levels.meets("L1", "L2")
     with pytest.raises(ValueError, match="unknown isolation level"):
-        launcher.missing_for("high", L1)
+        levels.missing_for("high", L1)
 
 
 def test_the_template_is_isolated_python_with_allowlisted_env(tmp_path: Path) -> None:
@@ -122,7 +123,7 @@ def test_limits_come_from_the_assignment_file_and_refuse_what_they_do_not_know()
     assert limits.import_timeout == Limits().import_timeout  # one default for the rest
     with pytest.raises(AssignmentError, match="unknown limit"):
         Limits.from_mapping({"call_timout": 1.0})
-    with pytest.raises(AssignmentError, match="open_files must be a positive number"):
+    with pytest.raises(AssignmentError, match="open_files must be a positive whole number"):
         Limits.from_mapping({"open_files": 1.5})
     with pytest.raises(AssignmentError, match="positive"):
         Limits.from_mapping({"call_timeout": -1})

@@ -23,19 +23,21 @@ import sys
 import tempfile
 import time
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader.model import Isolation
+from grader.sandbox import levels
 from grader.sandbox.trusted import launcher, staging
 from grader.sandbox.trusted.errors import IsolationError, Locate, NoTasks, SandboxError
+from grader.sandbox.trusted.limits import Limits, configured
 from grader.sandbox.trusted.session import ExerciseHandle, SubmissionSandbox
 from grader.sandbox.trusted.spawner import HostProcess, HostTemplate
 
 if TYPE_CHECKING:
-    from grader.sandbox.wire import codec
+    pass
 
 # codec and protocol (which import torch) load with the first call, not here:
 # the judge starts its sandbox host before paying for its own torch import.
@@ -44,55 +46,6 @@ __all__ = ["ExerciseHandle", "Limits", "SandboxHost", "SubmissionSandbox"]
 
 _CONTROL_TIMEOUT = 30.0
 _STARTUP_TIMEOUT = 120.0
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Bounds on every worker of a host (docs/threats.md G5); small values make tests fast."""
-
-    import_timeout: float = 10.0  # wall seconds for importing one exercise module
-    call_timeout: float = 5.0  # default wall seconds per call / probe
-    cpu_seconds: int = 120  # RLIMIT_CPU per worker
-    memory_bytes: int = 4 << 30  # RLIMIT_AS per worker (torch maps ~1 GiB virtual)
-    file_bytes: int = 16 << 20  # RLIMIT_FSIZE
-    open_files: int = 256  # RLIMIT_NOFILE
-    output_bytes: int = 1 << 20  # captured stdout+stderr per worker, the rest dropped
-    value_bytes: int = 64 << 20  # largest frame either way
-    restarts: int = 3  # faults per exercise (each ends the worker) before "worker unstable"
-    processes: int = 256  # tasks per host (pids cgroup), per worker uid (RLIMIT_NPROC)
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any], *, where: str = "[limits]") -> Limits:
-        """These limits with ``values`` (an assignment file's ``[limits]`` table) applied.
-
-        An unknown key or a value of the wrong type is the author's to fix, and
-        says so; one default per limit stays here.
-        """
-        from dataclasses import fields
-
-        from grader.assignment import AssignmentError
-
-        known = {f.name: f for f in fields(cls)}
-        unknown = sorted(set(values) - set(known))
-        if unknown:
-            raise AssignmentError(
-                f"{where}: unknown limit(s) {', '.join(unknown)}", "known: " + ", ".join(known)
-            )
-        for name, value in values.items():
-            wanted = (int, float) if known[name].type in ("float", float) else (int,)
-            if isinstance(value, bool) or not isinstance(value, wanted) or value <= 0:
-                raise AssignmentError(f"{where}: {name} must be a positive number, not {value!r}")
-        return cls(**dict(values))
-
-    def caps(self) -> codec.Caps:
-        """The codec caps matching these limits."""
-        from grader.sandbox.wire import codec
-
-        return codec.Caps(max_bytes=self.value_bytes)
-
-    def frame_bytes(self) -> int:
-        """Largest frame: the value cap plus room for its JSON header."""
-        return self.value_bytes + (32 << 20)
 
 
 class SandboxHost:
@@ -128,17 +81,11 @@ class SandboxHost:
         if not sys.platform.startswith("linux"):
             raise SandboxError("the sandbox host needs Linux (fork server, /proc, SCM_RIGHTS); "
                                "grade inside a Linux container")  # fmt: skip
-        if limits is None:
-            from grader.assignment import ASSIGNMENT_FILE, current
-
-            assignment = current()
-            where = f"{assignment.root / ASSIGNMENT_FILE} [limits]"
-            limits = Limits.from_mapping(assignment.limits, where=where)
-        self.limits = limits
+        self.limits = configured() if limits is None else limits
         self._require = require
         self._namespaces = namespaces
         if require is not None:
-            launcher.missing_for(require, ())  # an unknown level name fails here
+            levels.missing_for(require, ())  # an unknown level name fails here
         repo = Path(__file__).resolve().parents[3]
         extra = [Path(p).resolve() for p in secrets]
         for path in extra:
@@ -188,7 +135,7 @@ class SandboxHost:
         )
         notes = self._close_secrets(plan.serve.get("user"))
         planned = [*plan.planned, "codec"]
-        if self._require is not None and launcher.missing_for(self._require, planned):
+        if self._require is not None and levels.missing_for(self._require, planned):
             raise IsolationError(_refusal(self._require, planned))
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
@@ -209,11 +156,11 @@ class SandboxHost:
         self.setup_seconds = float(hello.get("startup", 0.0))
         layers = tuple(hello.get("layers", ()))
         if "uid-switch" in layers and plan.serve.get("user") is not None and not notes:
-            layers += (launcher.SECRETS_CLOSED,)
+            layers += (levels.SECRETS_CLOSED,)
         elif plan.serve.get("user") is None and launcher.machine().why_no_uid_switch:
             notes.append(f"uid-switch: not in force: {launcher.machine().why_no_uid_switch}")
-        self.isolation = Isolation(launcher.level_of(layers), layers, tuple(notes))
-        if self._require is not None and launcher.missing_for(self._require, layers):
+        self.isolation = Isolation(levels.level_of(layers), layers, tuple(notes))
+        if self._require is not None and levels.missing_for(self._require, layers):
             raise IsolationError(_refusal(self._require, layers))
 
     def _close_secrets(self, user: Sequence[int] | None) -> list[str]:
@@ -227,8 +174,8 @@ class SandboxHost:
         os.chown(workdir / "scratch", *user)
         problems = staging.close(self._masks, user)
         reached = staging.reachable([*self._masks, workdir, workdir / "host.log"], user)
-        notes = [f"{launcher.SECRETS_CLOSED}: not in force: {p}" for p in problems]
-        notes += [f"{launcher.SECRETS_CLOSED}: not in force: uid {user[0]} can still reach {p}"
+        notes = [f"{levels.SECRETS_CLOSED}: not in force: {p}" for p in problems]
+        notes += [f"{levels.SECRETS_CLOSED}: not in force: uid {user[0]} can still reach {p}"
                   for p in reached]  # fmt: skip
         return notes
 
@@ -367,10 +314,10 @@ def _remove_leftovers() -> None:
 
 
 def _refusal(required: str, layers: Sequence[str]) -> str:
-    missing = launcher.missing_for(required, layers)
+    missing = levels.missing_for(required, layers)
     return (
         f"isolation level {required} is required but this sandbox host reaches only "
-        f"{launcher.level_of(layers)} (missing: {', '.join(missing)}); run as root on "
+        f"{levels.level_of(layers)} (missing: {', '.join(missing)}); run as root on "
         "Linux with unshare available, or lower the requirement"
     )
 

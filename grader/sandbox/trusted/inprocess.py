@@ -28,7 +28,6 @@ import numpy as np
 import torch
 
 from grader.sandbox.confined import worker
-from grader.sandbox.trusted.client import Limits
 from grader.sandbox.trusted.errors import (
     ImportFailed,
     SandboxError,
@@ -36,6 +35,7 @@ from grader.sandbox.trusted.errors import (
     call_fault,
     import_fault,
 )
+from grader.sandbox.trusted.limits import Limits
 from grader.sandbox.wire import codec
 
 __all__ = ["InProcessExercise", "InProcessSubmission"]

@@ -19,16 +19,7 @@ Landlock, seccomp, no capabilities) before it serves, with the layers
 `machine()` found this kernel can apply; that alone reaches L2 where
 namespaces are missing.
 
-Levels (docs/threats.md, Levels):
-
-    L1  subprocess + rlimits + codec
-    L2  L1 + no network        (netns OR seccomp-net OR landlock-net)
-           + secrets unreadable (secrets-masked OR landlock-fs)
-           + grader files unwritable (uid-switch OR ro-root + no-caps OR landlock-fs)
-    L3  L2 + PID namespace
-
-landlock-net alone covers TCP only (seccomp-net also stops UDP and raw
-sockets); on kernels with Landlock, seccomp is always there too.
+What each level needs, and its name, is `grader.sandbox.levels`.
 """
 
 from __future__ import annotations
@@ -43,7 +34,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,37 +43,16 @@ from grader.sandbox.confined import confine
 
 __all__ = [
     "ENV_ALLOWLIST",
-    "LEVELS",
     "HostPlan",
     "Machine",
     "default_secrets",
-    "level_of",
     "machine",
     "make_pids_cgroup",
-    "meets",
-    "missing_for",
     "plan_host",
     "remove_cgroup",
     "sandbox_user",
     "template_command",
 ]
-
-LEVELS = ("L0", "L1", "L2", "L3")
-_NEEDS: dict[str, frozenset[str]] = {
-    "L1": frozenset({"subprocess", "rlimits", "codec"}),
-    "L2": frozenset(),
-    "L3": frozenset({"pidns"}),
-}
-# L2's needs, each met by any one of its alternatives (a set of layers, all required).
-_L2_ANY: tuple[tuple[str, tuple[frozenset[str], ...]], ...] = (
-    ("no network (netns, seccomp-net or landlock-net)",
-     (frozenset({"netns"}), frozenset({"seccomp-net"}), frozenset({"landlock-net"}))),
-    ("secrets unreadable (secrets-masked, landlock-fs, or uid-switch + secrets-closed-to-uid)",
-     (frozenset({"secrets-masked"}), frozenset({"landlock-fs"}),
-      frozenset({"uid-switch", "secrets-closed-to-uid"}))),
-    ("grader files unwritable (uid-switch, ro-root + no-caps, or landlock-fs)",
-     (frozenset({"uid-switch"}), frozenset({"ro-root", "no-caps"}), frozenset({"landlock-fs"}))),
-)  # fmt: skip
 
 ENV_ALLOWLIST = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -98,8 +68,6 @@ ENV_ALLOWLIST = {
 _SANDBOX_DIR = Path(__file__).resolve().parent.parent  # grader/sandbox
 _NOBODY = 65534
 USER_VARIABLE = "GRADER_SANDBOX_USER"
-# Claimed by the judge once a probe run as the sandbox user found every secret closed.
-SECRETS_CLOSED = "secrets-closed-to-uid"
 
 
 def sandbox_user(spec: str | None = None) -> tuple[int, int]:
@@ -125,35 +93,6 @@ def sandbox_user(spec: str | None = None) -> tuple[int, int]:
     if 0 in user:
         raise ValueError(f"{USER_VARIABLE}={spec!r}: the sandbox user must not be root")
     return user
-
-
-def level_of(layers: Iterable[str]) -> str:
-    """The highest level whose requirements `layers` meet."""
-    have = set(layers)
-    level = "L0"
-    for name in ("L1", "L2", "L3"):
-        if missing_for(name, have):
-            break
-        level = name
-    return level
-
-
-def missing_for(level: str, layers: Iterable[str]) -> list[str]:
-    """Layers missing for `level` (cumulative); empty when it is reached."""
-    if level not in LEVELS:
-        raise ValueError(f"unknown isolation level {level!r} (use one of {', '.join(LEVELS)})")
-    have = set(layers)
-    missing: list[str] = []
-    for name in LEVELS[1 : LEVELS.index(level) + 1]:
-        missing += sorted(_NEEDS[name] - have)
-        if name == "L2":
-            missing += [need for need, ways in _L2_ANY if not any(way <= have for way in ways)]
-    return missing
-
-
-def meets(level: str, required: str) -> bool:
-    """Whether `level` is at least `required`."""
-    return LEVELS.index(level) >= LEVELS.index(required)
 
 
 @dataclass(frozen=True)

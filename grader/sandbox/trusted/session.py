@@ -43,7 +43,8 @@ from grader.sandbox.trusted.errors import (
 )
 
 if TYPE_CHECKING:
-    from grader.sandbox.trusted.client import Limits, SandboxHost
+    from grader.sandbox.trusted.client import SandboxHost
+    from grader.sandbox.trusted.limits import Limits
 
 __all__ = ["ExerciseHandle", "SubmissionSandbox"]
 
