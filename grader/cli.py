@@ -20,6 +20,7 @@ import grader
 from grader.assignment import use
 from grader.commands import check, ci_grade, grade, gradescope, merge, release, stubs, verify
 from grader.errors import GraderError
+from grader.sandbox.levels import LEVEL_SUMMARY, REQUIRABLE
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 VERBS = [grade, verify, stubs, ci_grade, merge, gradescope, check, release]
@@ -54,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
             "$GRADER_ASSIGNMENT, else the course this grader ships with",
         )
     for name in GRADING_VERBS:
+        verbs.choices[name].add_argument(
+            "--require-isolation",
+            choices=REQUIRABLE,
+            metavar="LEVEL",
+            help="refuse to grade (exit 2) below this isolation level instead of falling back: "
+            + "; ".join(f"{level} = {LEVEL_SUMMARY[level]}" for level in REQUIRABLE),
+        )
         verbs.choices[name].add_argument(
             "--limit",
             action="append",

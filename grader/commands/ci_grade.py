@@ -14,7 +14,6 @@ from typing import Any
 
 from grader.commands.errors import CliError
 from grader.commands.exercises import resolve_exercises
-from grader.sandbox.levels import REQUIRABLE
 
 
 def register(verbs: Any) -> None:
@@ -30,11 +29,6 @@ def register(verbs: Any) -> None:
         "--summary-file",
         type=Path,
         help="append the Markdown summary here (default: $GITHUB_STEP_SUMMARY, if set)",
-    )
-    ci.add_argument(
-        "--require-isolation",
-        choices=REQUIRABLE,
-        help="refuse to grade below this isolation level (exit 2) instead of falling back",
     )
     ci.add_argument(
         "--exercise",

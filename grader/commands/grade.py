@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from grader.commands.errors import CliError
 from grader.commands.exercises import resolve_exercises
-from grader.sandbox.levels import REQUIRABLE
 
 if TYPE_CHECKING:
     from grader.sandbox.trusted.spawner import HostTemplate
@@ -31,11 +30,6 @@ def register(verbs: Any) -> None:
         "--jobs", type=int, help="parallel judges (default: one per core, as memory allows)"
     )
     grade.add_argument("--shard", help="grade only every N-th submission, starting at I (I/N)")
-    grade.add_argument(
-        "--require-isolation",
-        choices=REQUIRABLE,
-        help="refuse to grade below this isolation level instead of falling back",
-    )
     grade.add_argument(
         "--exercise",
         action="append",

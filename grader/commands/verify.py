@@ -6,8 +6,6 @@ import argparse
 import sys
 from typing import Any
 
-from grader.sandbox.levels import REQUIRABLE
-
 
 def register(verbs: Any) -> None:
     verify = verbs.add_parser(
@@ -16,11 +14,6 @@ def register(verbs: Any) -> None:
         description="Grade the reference solutions and the untouched stubs with the hidden "
         "checks. Exits 1 unless the solutions score full marks, the stubs score 0 and every "
         "exercise ran.",
-    )
-    verify.add_argument(
-        "--require-isolation",
-        choices=REQUIRABLE,
-        help="refuse to grade below this isolation level instead of falling back",
     )
     verify.set_defaults(func=run)
 

@@ -198,7 +198,7 @@ def test_broken_bundle_gives_a_could_not_be_graded_result(
     ("args", "message"),
     [
         (["bundle.tar"], "must be a .zip"),
-        (["bundle.zip", "--exercise", "ex99_nothing"], "unknown exercise(s): ex99_nothing"),
+        (["bundle.zip", "--exercise", "ex99_nothing"], "'ex99_nothing' is not an exercise"),
     ],
 )
 def test_bad_bundle_requests_are_usage_errors(
