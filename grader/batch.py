@@ -15,6 +15,7 @@ disk. That gives the three promises instructors need:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import queue
@@ -32,13 +33,21 @@ from grader.errors import GraderError
 from grader.grading import not_gradable
 from grader.intake import SubmissionError, load_submission, submission_name
 from grader.model import SubmissionResult, SubmissionStatus
-from grader.reports import load_report, write_class_reports, write_submission_reports
+from grader.reports import (
+    load_report,
+    parse_report,
+    submission_files,
+    write_class_reports,
+    write_submission_reports,
+)
+from grader.reports.seal import Ledger, digest_texts
 from grader.sandbox.trusted.errors import SandboxError
 
 if TYPE_CHECKING:
     from grader.sandbox.trusted.spawner import HostTemplate
 
 Progress = Callable[[SubmissionResult], None]
+Accepted = tuple[SubmissionResult, dict[str, str]]  # a result and the digests of its files
 
 
 class JudgeStartError(GraderError, RuntimeError):
@@ -123,6 +132,7 @@ def grade_class(
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     all_jobs = plan_jobs(list(paths))
+    ledger = Ledger.start(out_dir)
     results: dict[str, SubmissionResult] = {}
     todo: list[Job] = []
     for job in all_jobs:
@@ -131,16 +141,23 @@ def grade_class(
             todo.append(job)
         else:
             results[job.name] = old
+            ledger.accept(old)  # as found, before any worker of this run exists
             if on_result:
                 on_result(old)
     stopping: list[threading.Thread] = []
     if todo:
-        for result in _run_judges(todo, out_dir, jobs, require, exercises, stopping, template):
+        for result, digests in _run_judges(
+            todo, out_dir, jobs, require, exercises, stopping, template
+        ):
             results[result.submission] = result
+            ledger.accept(result, digests)
             if on_result:
                 on_result(result)
     ordered = [results[job.name] for job in all_jobs if job.name in results]
-    write_class_reports(ordered, out_dir)  # while the judges stop their sandbox hosts
+    flags = ledger.recheck()  # every report this run accepted, as it was accepted
+    for name, flag in flags.items():
+        print(f"warning: {name}: {flag}", file=sys.stderr, flush=True)
+    write_class_reports(ordered, out_dir, flags=flags)  # while the judges stop their hosts
     for thread in stopping:
         thread.join()
     return ordered
@@ -165,8 +182,8 @@ def _run_judges(
     exercises: Sequence[str] | None,
     stopping: list[threading.Thread],
     template: HostTemplate | None = None,
-) -> Iterable[SubmissionResult]:
-    """Feed ``todo`` to ``jobs`` judges; yield each result as it lands.
+) -> Iterable[Accepted]:
+    """Feed ``todo`` to ``jobs`` judges; yield each result (and its digests) as it lands.
 
     The threads driving the judges are added to ``stopping``: once the last
     result is in, they are still waiting for their judges to exit, and the
@@ -175,7 +192,7 @@ def _run_judges(
     work: queue.Queue[Job | None] = queue.Queue()
     for job in todo:
         work.put(job)
-    done: queue.Queue[SubmissionResult | BaseException] = queue.Queue()
+    done: queue.Queue[Accepted | BaseException] = queue.Queue()
     command = _judge_command(out_dir, require, exercises)
     slots = max(1, min(jobs, len(todo)))
     for _ in range(slots):
@@ -373,7 +390,7 @@ class _Judge:
 def _drive_judge(
     judge: _Judge,
     work: queue.Queue[Job | None],
-    done: queue.Queue[SubmissionResult | BaseException],
+    done: queue.Queue[Accepted | BaseException],
     out_dir: Path,
 ) -> None:
     try:
@@ -387,10 +404,15 @@ def _drive_judge(
                     "The grader crashed while grading this submission; "
                     "run the same command again to retry it.",
                 )
-                write_submission_reports(result, out_dir)
-            else:
-                result = load_report(out_dir / job.name / "report.json")
-            done.put(result)
+                files = submission_files(result)
+                write_submission_reports(result, out_dir, files=files)
+                done.put((result, digest_texts(files)))
+            else:  # the judge's own copy: never read back from a folder a worker may reach
+                report = parse_report(str(reply["report"]), where=f"{job.name}: the judge's reply")
+                report = dataclasses.replace(report, staff_log=str(reply.get("staff_log") or ""))
+                digests = reply["digests"]
+                assert isinstance(digests, dict), f"{job.name}: a judge's reply without digests"
+                done.put((report, {str(k): str(v) for k, v in digests.items()}))
     except BaseException as error:  # surface judge start-up failures to the caller
         done.put(error)
     finally:

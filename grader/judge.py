@@ -15,7 +15,8 @@ judge and the orchestrator are both the grader; student code is further down,
 in the sandbox's workers):
 
     in:  {"path": "/abs/submission", "name": "alice"}
-    out: {"name": "alice", "status": "graded", "score": 87.0}
+    out: {"name": "alice", "status": "graded", "score": 87.0,
+          "report": "<report.json text>", "staff_log": "...", "digests": {file: sha256}}
 """
 
 from __future__ import annotations
@@ -170,20 +171,35 @@ def _fork(
 
 
 def _grade_lines(host: SandboxHost, out_dir: Path, exercises: list[str] | None) -> None:
+    """Grade each submission named on stdin; reply with its report and the digests of
+    what was written.
+
+    The reports are written once ``grade_path`` has returned, that is once the
+    submission's sandbox is closed and its processes are gone (the host's
+    sweep answers only after it killed and reaped them). The reply carries
+    the report itself, so the orchestrator never reads a grade back from the
+    output folder, and the digests it checks again before the gradebook
+    (``grader.reports.seal``).
+    """
     from grader.checklib import cache as _cache
     from grader.grading import grade_path
-    from grader.reports import write_submission_reports
+    from grader.reports import submission_files, write_submission_reports
+    from grader.reports.seal import digest_texts
 
     for line in sys.stdin:
         if not line.strip():
             continue
         job = json.loads(line)
         result = grade_path(Path(job["path"]), host, name=job["name"], exercises=exercises)
-        write_submission_reports(result, out_dir)
+        files = submission_files(result)
+        write_submission_reports(result, out_dir, files=files)
         reply = {
             "name": result.submission,
             "status": result.status.value,
             "score": result.score,
+            "report": files["report.json"],
+            "staff_log": result.staff_log,
+            "digests": digest_texts(files),
         }
         print(json.dumps(reply), flush=True)
         _cache.flush()  # expected values computed for this one, for the next run

@@ -24,7 +24,8 @@ FAKE_JUDGE = """
 import json, os, sys, time
 from pathlib import Path
 from grader.grading import not_gradable
-from grader.reports import write_submission_reports
+from grader.reports import submission_files, write_submission_reports
+from grader.reports.seal import digest_texts
 
 args = sys.argv[1:]
 out = Path(args[args.index("--out") + 1])
@@ -47,8 +48,11 @@ def serve(who):
         if mode == "fork-dies" and who == "forked" and n == 1:
             os._exit(9)  # mid-submission, without a reply
         time.sleep(0.2)  # slow enough that every judge gets work
-        write_submission_reports(not_gradable(job["name"], f"{who} {os.getpid()} {channel}"), out)
-        print(json.dumps({"name": job["name"]}), flush=True)
+        result = not_gradable(job["name"], f"{who} {os.getpid()} {channel}")
+        files = submission_files(result)
+        write_submission_reports(result, out, files=files)
+        reply = {"name": job["name"], "report": files["report.json"], "digests": digest_texts(files)}
+        print(json.dumps(reply), flush=True)
 
 
 children = []

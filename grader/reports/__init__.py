@@ -19,17 +19,17 @@ Per class, under ``OUT/``: ``gradebook.csv``, ``junit.xml`` and ``summary.html``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from grader.model import SubmissionResult
-from grader.reports.atomic import write_json_atomic, write_text_atomic
+from grader.reports.atomic import json_text, write_json_atomic, write_text_atomic
 from grader.reports.feedback_html import feedback_html
 from grader.reports.github import classroom_notice, github_step_summary
 from grader.reports.gradebook import gradebook_csv
 from grader.reports.gradescope import gradescope_results
 from grader.reports.html_summary import feedback_href, summary_html
-from grader.reports.json_report import load_report, report_json
+from grader.reports.json_report import load_report, parse_report, report_json
 from grader.reports.junit import junit_xml
 from grader.reports.markdown import feedback_markdown
 from grader.reports.table import summary_table, summary_text
@@ -43,7 +43,9 @@ __all__ = [
     "gradescope_results",
     "junit_xml",
     "load_report",
+    "parse_report",
     "report_json",
+    "submission_files",
     "summary_html",
     "summary_table",
     "summary_text",
@@ -54,8 +56,35 @@ __all__ = [
 ]
 
 
+def submission_files(
+    result: SubmissionResult, *, hidden_visibility: str = "after_published"
+) -> dict[str, str]:
+    """Each file of ``OUT/<name>/`` for ``result``: name -> text, ``report.json`` last.
+
+    ``staff.log`` is there only when the result has a staff log. One function
+    makes the texts so the judge can digest exactly what it writes
+    (:mod:`grader.reports.seal`) and the orchestrator can write them again.
+    """
+    markdown = feedback_markdown(result)
+    files = {
+        "feedback.md": markdown,
+        "feedback.html": feedback_html(result, markdown=markdown),
+        "results.json": json_text(gradescope_results(result, hidden_visibility=hidden_visibility)),
+    }
+    if result.staff_log:
+        # tracebacks may quote student text with lone surrogates; keep them visible, not fatal
+        text = result.staff_log.encode("utf-8", "backslashreplace").decode("utf-8")
+        files["staff.log"] = text if text.endswith("\n") else text + "\n"
+    files["report.json"] = report_json(result)
+    return files
+
+
 def write_submission_reports(
-    result: SubmissionResult, out_dir: Path | str, *, hidden_visibility: str = "after_published"
+    result: SubmissionResult,
+    out_dir: Path | str,
+    *,
+    hidden_visibility: str = "after_published",
+    files: dict[str, str] | None = None,
 ) -> Path:
     """Write one submission's reports into ``out_dir/<submission>/`` and return that folder.
 
@@ -64,29 +93,31 @@ def write_submission_reports(
     is graded again rather than one with missing files. ``staff.log`` is
     removed when the new result has no staff log, so an old traceback never
     outlives a regrade. ``hidden_visibility`` is passed to
-    :func:`gradescope_results`.
+    :func:`gradescope_results`. ``files``: the texts, when the caller made them
+    already with :func:`submission_files` (to digest them).
     """
     folder = Path(out_dir) / _folder_name(result.submission)
     folder.mkdir(parents=True, exist_ok=True)
-    markdown = feedback_markdown(result)
-    write_text_atomic(folder / "feedback.md", markdown)
-    write_text_atomic(folder / "feedback.html", feedback_html(result, markdown=markdown))
-    write_json_atomic(
-        folder / "results.json", gradescope_results(result, hidden_visibility=hidden_visibility)
-    )
-    staff_log = folder / "staff.log"
-    if result.staff_log:
-        # tracebacks may quote student text with lone surrogates; keep them visible, not fatal
-        text = result.staff_log.encode("utf-8", "backslashreplace").decode("utf-8")
-        write_text_atomic(staff_log, text if text.endswith("\n") else text + "\n")
-    else:
-        staff_log.unlink(missing_ok=True)
-    write_text_atomic(folder / "report.json", report_json(result))
+    if files is None:
+        files = submission_files(result, hidden_visibility=hidden_visibility)
+    if "staff.log" not in files:
+        (folder / "staff.log").unlink(missing_ok=True)
+    for name, text in files.items():
+        write_text_atomic(folder / name, text)
     return folder
 
 
-def write_class_reports(results: Sequence[SubmissionResult], out_dir: Path | str) -> None:
+def write_class_reports(
+    results: Sequence[SubmissionResult],
+    out_dir: Path | str,
+    *,
+    flags: Mapping[str, str] | None = None,
+) -> None:
     """Write ``gradebook.csv``, ``junit.xml`` and ``summary.html`` into ``out_dir``.
+
+    ``flags``: submission -> a warning for staff (a report altered after it
+    was accepted, see :mod:`grader.reports.seal`), shown in the gradebook's
+    ``reason`` cell.
 
     The summary links each submission's ``feedback.html``. A folder kept from
     a run before that page existed (resume keeps finished reports as they
@@ -94,7 +125,7 @@ def write_class_reports(results: Sequence[SubmissionResult], out_dir: Path | str
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out / "gradebook.csv", gradebook_csv(results))
+    write_text_atomic(out / "gradebook.csv", gradebook_csv(results, flags=flags))
     write_text_atomic(out / "junit.xml", junit_xml(results))
     links: dict[str, str] = {}
     for result in results:

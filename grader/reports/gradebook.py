@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from grader.assignment import EXERCISES
 from grader.model import SubmissionResult, SubmissionStatus, exercise_names
@@ -30,8 +30,13 @@ def gradebook_columns(results: Sequence[SubmissionResult]) -> list[str]:
     return ["submission", "status", "score", "max_score", *EXERCISES, *extra, "reason"]
 
 
-def gradebook_csv(results: Sequence[SubmissionResult]) -> str:
+def gradebook_csv(
+    results: Sequence[SubmissionResult], *, flags: Mapping[str, str] | None = None
+) -> str:
     """The gradebook as CSV text, rows sorted by submission name.
+
+    ``flags`` (submission -> warning) go first in that row's ``reason`` cell,
+    in capitals, where staff cannot miss them.
 
     Exercise cells hold the points scored in that exercise and are empty for
     an exercise that was not graded. Numbers are written as people write
@@ -51,10 +56,17 @@ def gradebook_csv(results: Sequence[SubmissionResult]) -> str:
             format_points(result.score) if graded else "",
             format_points(result.max_score) if graded else "",
             *(format_points(scores[name].score) if name in scores else "" for name in exercises),
-            _text_cell(result.reason or ""),
+            _text_cell(_reason(result, (flags or {}).get(result.submission))),
         ]
         writer.writerow(row)
     return buffer.getvalue()
+
+
+def _reason(result: SubmissionResult, flag: str | None) -> str:
+    reason = result.reason or ""
+    if flag:
+        return f"ALTERED: {flag}" + (f"; {reason}" if reason else "")
+    return reason
 
 
 def _text_cell(text: str) -> str:

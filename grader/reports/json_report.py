@@ -16,7 +16,7 @@ from pathlib import Path
 from grader.model import SubmissionResult
 from grader.reports.atomic import json_text
 
-__all__ = ["load_report", "report_json"]
+__all__ = ["load_report", "parse_report", "report_json"]
 
 
 def report_json(result: SubmissionResult) -> str:
@@ -33,16 +33,27 @@ def load_report(path: Path | str) -> SubmissionResult:
     """
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         raise ValueError(f"{path}: not UTF-8 text ({error})") from error
+    return parse_report(text, where=str(path))
+
+
+def parse_report(text: str, *, where: str = "report") -> SubmissionResult:
+    """A ``report.json`` text (as a judge sends it with its reply) as the model.
+
+    ``where`` names the text in errors; raises ``ValueError`` like :func:`load_report`.
+    """
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise ValueError(f"{path}: not valid JSON ({error})") from error
+        raise ValueError(f"{where}: not valid JSON ({error})") from error
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a JSON object, found {type(data).__name__}")
+        raise ValueError(f"{where}: expected a JSON object, found {type(data).__name__}")
     try:
         return SubmissionResult.from_dict(data)
     except ValueError as error:
-        raise ValueError(f"{path}: {error}") from error
+        raise ValueError(f"{where}: {error}") from error
     except (KeyError, TypeError, AttributeError) as error:
-        raise ValueError(f"{path}: not a valid report ({type(error).__name__}: {error})") from error
+        kind = type(error).__name__
+        raise ValueError(f"{where}: not a valid report ({kind}: {error})") from error
