@@ -129,6 +129,9 @@ def grade_class(
     its own. The command line starts it first thing, so that its library
     import, the longest step of a cold start, begins as early as it can.
     """
+    from grader.sandbox.trusted.launcher import keep_private
+
+    keep_private()  # this process's /proc entries say where the reports are
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     all_jobs = plan_jobs(list(paths))
@@ -163,15 +166,54 @@ def grade_class(
     return ordered
 
 
+# What a judge needs that names or holds the grader's secrets: sent on its stdin,
+# never put in its environment, which a worker at L1 may read in /proc.
+_PRIVATE_ENV = ("GRADER_ASSIGNMENT", "GRADER_COURSE_ROOT", "GRADER_CHECK_SEED")
+_DROPPED_ENV = ("PWD", "OLDPWD")  # where the instructor ran from: often above the output
+
+
 def _judge_command(
     out_dir: Path, require: str | None, exercises: Sequence[str] | None
 ) -> list[str]:
-    command = [sys.executable, "-m", "grader.judge", "--out", str(out_dir)]
-    if require:
-        command += ["--require-isolation", require]
-    for name in exercises or ():
-        command += ["--exercise", name]
-    return command
+    """A judge's command line: no path and no setting; those come on its stdin
+    (`_judge_config`), so no worker finds them in ``/proc/<pid>/cmdline``."""
+    del out_dir, require, exercises  # see _judge_config
+    return [sys.executable, "-m", "grader.judge"]
+
+
+def _judge_config(
+    out_dir: Path, require: str | None, exercises: Sequence[str] | None
+) -> str:
+    """The first line a judge we start reads on its stdin: where to write, what to
+    require and grade, and the grader's variables kept out of its environment."""
+    environ = {name: os.environ[name] for name in _PRIVATE_ENV if name in os.environ}
+    config = {"out": str(out_dir), "require": require,
+              "exercises": list(exercises) if exercises else None, "environ": environ}  # fmt: skip
+    return json.dumps({"config": config}) + "\n"
+
+
+def _judge_environment(out_dir: Path) -> dict[str, str]:
+    """This process's environment for a judge, less anything naming a secret path.
+
+    A worker that can read the judge's ``/proc/<pid>/environ`` (L1: same
+    uid, or root without a uid switch) must not learn where the reports,
+    checks or solutions are from it (docs/threats.md G2, G7).
+    """
+    from grader.assignment import current
+
+    assignment = current()
+    secrets = [str(out_dir), str(assignment.checks_dir), str(assignment.solutions_dir)]
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in (*_PRIVATE_ENV, *_DROPPED_ENV) and not any(s in value for s in secrets)
+    }
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    # One thread, like the worker: no idle BLAS threads competing with the
+    # other judges for the cores, and forking the judge stays safe.
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(name, "1")
+    return env
 
 
 def _run_judges(
@@ -193,11 +235,15 @@ def _run_judges(
     for job in todo:
         work.put(job)
     done: queue.Queue[Accepted | BaseException] = queue.Queue()
-    command = _judge_command(out_dir, require, exercises)
+    start = _Start(
+        _judge_command(out_dir, require, exercises),
+        _judge_config(out_dir, require, exercises),
+        _judge_environment(out_dir),
+    )
     slots = max(1, min(jobs, len(todo)))
     for _ in range(slots):
         work.put(None)
-    judges = _plan_judges(command, slots, template)
+    judges = _plan_judges(start, slots, template)
     threads = [
         threading.Thread(target=_drive_judge, args=(judge, work, done, out_dir), daemon=True)
         for judge in judges
@@ -212,8 +258,17 @@ def _run_judges(
         yield item
 
 
+@dataclass(frozen=True)
+class _Start:
+    """How to start a judge: its command line, the config line for its stdin, its environment."""
+
+    command: list[str]
+    config: str
+    env: dict[str, str]
+
+
 def _plan_judges(
-    command: list[str], slots: int, template: HostTemplate | None = None
+    command: _Start, slots: int, template: HostTemplate | None = None
 ) -> list[_Judge]:
     """One judge we start, which forks the other ``slots - 1`` once its imports are paid.
 
@@ -242,7 +297,7 @@ def _plan_judges(
 class _Judge:
     """One judge slot: a process we started, or one our first judge forked for us."""
 
-    def __init__(self, command: list[str], template: HostTemplate | None = None) -> None:
+    def __init__(self, command: _Start, template: HostTemplate | None = None) -> None:
         self.command = command
         self.template = template
         self.process: subprocess.Popen[str] | None = None
@@ -255,12 +310,6 @@ class _Judge:
         self._ready = False
 
     def start(self) -> None:
-        env = dict(os.environ)
-        env.setdefault("PYTHONUNBUFFERED", "1")
-        # One thread, like the worker: no idle BLAS threads competing with the
-        # other judges for the cores, and forking the judge stays safe.
-        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            env.setdefault(name, "1")
         fds, self.pass_fds = self.pass_fds, []
         channel = self._template_channel()
         extra, extra_fds = [], []
@@ -268,12 +317,12 @@ class _Judge:
             extra, extra_fds = ["--template-fd", str(channel.fileno())], [channel.fileno()]
         try:
             self.process = subprocess.Popen(
-                self.command + self.fork_args + extra,
+                self.command.command + self.fork_args + extra,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=None,
                 text=True,
-                env=env,
+                env=self.command.env,
                 pass_fds=[*fds, *extra_fds],
             )
         finally:
@@ -284,6 +333,9 @@ class _Judge:
                 os.close(fd)
         assert self.process.stdin is not None and self.process.stdout is not None
         self.pipes = (self.process.stdin, self.process.stdout)
+        with contextlib.suppress(BrokenPipeError):  # one that died says so below
+            self.process.stdin.write(self.command.config)
+            self.process.stdin.flush()
         ready = self._read()
         if ready is None or not ready.get("ready"):
             code = self.process.wait()

@@ -33,6 +33,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from grader.sandbox.trusted import launcher
 from grader.sandbox.trusted.client import SandboxHost
 from grader.sandbox.trusted.errors import SandboxError
 from grader.sandbox.trusted.spawner import HostTemplate
@@ -211,8 +212,13 @@ def _channel(text: str) -> tuple[int, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.judge")
-    parser.add_argument("--out", type=Path, required=True)
+    parser = argparse.ArgumentParser(
+        prog="python -m grader.judge",
+        description="Without --out, the settings come as the first line of stdin: "
+        '{"config": {"out": DIR, "require": LEVEL, "exercises": [..], "environ": {..}}}, '
+        "so that no path shows in this process's command line.",
+    )
+    parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--require-isolation", default=None)
     parser.add_argument("--exercise", action="append", default=None)
     parser.add_argument(
@@ -231,11 +237,21 @@ def main(argv: list[str] | None = None) -> int:
         help="an inherited channel to a host template to fork the sandbox host from",
     )
     args = parser.parse_args(argv)
+    launcher.keep_private()
+    out, require, exercises = args.out, args.require_isolation, args.exercise
+    if out is None:
+        line = sys.stdin.readline()
+        if not line.strip():
+            parser.error("no --out and no config line on stdin")
+        config = json.loads(line)["config"]
+        os.environ.update({str(k): str(v) for k, v in config.get("environ", {}).items()})
+        out, require = Path(config["out"]), config.get("require")
+        exercises = config.get("exercises")
     template = None
     if args.template_fd is not None:
         template = HostTemplate(socket.socket(fileno=args.template_fd), None)
-    return serve(args.out, require=args.require_isolation, exercises=args.exercise,
-                 forks=args.fork, template=template)  # fmt: skip
+    return serve(out, require=require, exercises=exercises, forks=args.fork,
+                 template=template)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -28,7 +28,8 @@ from grader.reports import submission_files, write_submission_reports
 from grader.reports.seal import digest_texts
 
 args = sys.argv[1:]
-out = Path(args[args.index("--out") + 1])
+config = json.loads(sys.stdin.readline())["config"]  # a judge's settings come on stdin
+out = Path(config["out"])
 mode = args[args.index("--mode") + 1]
 forks = [tuple(map(int, args[i + 1].split(":"))) for i, a in enumerate(args) if a == "--fork"]
 channel = "no-template"
@@ -51,7 +52,8 @@ def serve(who):
         result = not_gradable(job["name"], f"{who} {os.getpid()} {channel}")
         files = submission_files(result)
         write_submission_reports(result, out, files=files)
-        reply = {"name": job["name"], "report": files["report.json"], "digests": digest_texts(files)}
+        report, digests = files["report.json"], digest_texts(files)
+        reply = {"name": job["name"], "report": report, "digests": digests}
         print(json.dumps(reply), flush=True)
 
 
@@ -88,7 +90,7 @@ def fake_judge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str
 
     def use(mode: str) -> None:
         def command(out_dir: Path, require: object, exercises: object) -> list[str]:
-            return [sys.executable, str(script), "--out", str(out_dir), "--mode", mode]
+            return [sys.executable, str(script), "--mode", mode]
 
         monkeypatch.setattr(batch, "_judge_command", command)
 

@@ -26,6 +26,7 @@ import pytest
 from adversarial_support import CONTROL_SOURCE, TOUCHED
 
 from grader import batch
+from grader.assignment import current
 
 BARE_JUDGE = """\
 import dataclasses, sys
@@ -104,4 +105,11 @@ def test_a_rewritten_report_is_caught_and_no_process_shows_a_secret_path(
     err = capsys.readouterr().err
     assert "warning: alice: feedback.md, report.json changed after grading" in err
     assert "warning: zed: a report that no judge of this run wrote appeared" in err
+
+    seen = loot.read_text()
+    assert "grader.judge" in seen  # it could see the judge: the next lines mean something
+    assignment = current()
+    for secret in (out, assignment.checks_dir, assignment.solutions_dir):
+        assert str(secret) not in seen, secret
+    assert "--out" not in seen
 

@@ -41,8 +41,9 @@ def test_missing_for_names_what_is_lacking() -> None:
 
 def test_the_template_is_isolated_python_with_allowlisted_env(tmp_path: Path) -> None:
     argv = launcher.template_command([7, 8])
-    assert argv[1:3] == ["-I", str(Path(launcher.__file__).parents[1] / "confined" / "template.py")]
-    assert json.loads(argv[-1])["control_fds"] == [7, 8]
+    assert argv[1:] == ["-I", str(Path(launcher.__file__).parents[1] / "confined" / "template.py")]
+    config = launcher.template_config([7, 8])  # on its stdin: no path on its command line
+    assert config.endswith("\n") and json.loads(config)["control_fds"] == [7, 8]
     assert launcher.ENV_ALLOWLIST["CUDA_VISIBLE_DEVICES"] == ""
     assert launcher.ENV_ALLOWLIST["OMP_NUM_THREADS"] == "1"
 

@@ -1,8 +1,9 @@
 """The host template: imports the sandbox's libraries once, then forks sandbox hosts.
 
-Started by the judge as `python -I <repo>/grader/sandbox/confined/template.py CONFIG`,
-with the sandbox's environment allowlist, in a session of its own. It runs
-only the grader's code: it never loads a hidden check, a solution or a
+Started by the judge as `python -I <repo>/grader/sandbox/confined/template.py`, with
+its configuration (the repository, the channels, what to preload) on stdin and
+the sandbox's environment allowlist, in a session of its own. It runs only
+the grader's code: it never loads a hidden check, a solution or a
 student's file, so what its children inherit is libraries and nothing worth
 stealing. Every judge of a class asks this one process for its host, so the
 class pays for torch, pandas and scikit-learn once on the untrusted side
@@ -176,12 +177,17 @@ class _Template:
 
 
 def main(argv: list[str]) -> NoReturn:
-    """Entry point: `template.py CONFIG_JSON`.
+    """Entry point: `template.py`, with one JSON line on stdin (or `template.py CONFIG_JSON`).
 
     The config: {"repo": ..., "control_fds": [n, ...], "preload": [module, ...]}.
+    It comes on stdin so that no path shows in this process's command line,
+    which every host and worker forked from it shares.
     """
     environ = set(os.environ)  # as started: torch adds variables of its own
-    config = json.loads(argv[0])
+    config = json.loads(argv[0] if argv else sys.stdin.readline())
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
     sys.path.insert(0, config["repo"])
     sys.dont_write_bytecode = True
     started = time.monotonic()

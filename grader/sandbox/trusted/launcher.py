@@ -25,6 +25,7 @@ What each level needs, and its name, is `grader.sandbox.levels`.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
 import json
 import os
@@ -46,12 +47,14 @@ __all__ = [
     "HostPlan",
     "Machine",
     "default_secrets",
+    "keep_private",
     "machine",
     "make_pids_cgroup",
     "plan_host",
     "remove_cgroup",
     "sandbox_user",
     "template_command",
+    "template_config",
 ]
 
 ENV_ALLOWLIST = {
@@ -186,6 +189,24 @@ def _same_python(mine: str | None, theirs: str | None) -> bool:
     return mine is not None and mine == theirs and json.loads(mine)[2] is True
 
 
+def keep_private() -> None:
+    """Make this trusted process non-dumpable, as the sandbox host is.
+
+    Its environment, open files, working folder and memory in ``/proc`` are
+    then closed to every process without CAP_SYS_PTRACE, its own uid's
+    included: a worker at L1 without root would otherwise read there where
+    the reports are. Forks inherit it; an exec (a judge we start) does not,
+    so each trusted process calls this itself. Its command line stays
+    readable by all, which is why no trusted process we start has a path on it.
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
+_PR_SET_DUMPABLE = 4
+
+
 def owner_of(path: Path, prefix: str) -> int | None:
     """The pid in a name made as ``prefix + "<pid>-..."`` (a judge's own files), else None."""
     pid, dash, _ = path.name.removeprefix(prefix).partition("-")
@@ -293,9 +314,21 @@ class HostPlan:
 def template_command(
     control_fds: Sequence[int],
     python: str = sys.executable,
-    preload: Sequence[str] | None = None,
 ) -> list[str]:
-    """The host template's command line (run it with `ENV_ALLOWLIST` as its environment).
+    """The host template's command line (run it with `ENV_ALLOWLIST` as its environment,
+    and `template_config` on its stdin).
+
+    It names no path but the template's own script: the repository, like
+    every other path, arrives on stdin, so no worker finds it in
+    ``/proc/<pid>/cmdline`` (docs/threats.md G2). `control_fds` are the channel
+    descriptors the template inherits (their numbers are in the config too).
+    """
+    del control_fds  # numbers only, and only in the config
+    return [python, "-I", str(_SANDBOX_DIR / "confined" / "template.py")]
+
+
+def template_config(control_fds: Sequence[int], preload: Sequence[str] | None = None) -> str:
+    """The host template's configuration, one JSON line written to its stdin.
 
     `preload`: modules every host imports once, beside torch and numpy (default:
     the active assignment's packages, so no worker pays for them).
@@ -306,7 +339,7 @@ def template_command(
         preload = current().packages
     config = {"repo": str(_SANDBOX_DIR.parent.parent), "control_fds": list(control_fds),
               "preload": list(preload)}  # fmt: skip
-    return [python, "-I", str(_SANDBOX_DIR / "confined" / "template.py"), json.dumps(config)]
+    return json.dumps(config) + "\n"
 
 
 def _host_needs(repo: str, python: str) -> set[str]:

@@ -98,13 +98,16 @@ class HostTemplate:
                 process = subprocess.Popen(
                     launcher.template_command(theirs),
                     env=dict(launcher.ENV_ALLOWLIST),
-                    stdin=subprocess.DEVNULL,
+                    stdin=subprocess.PIPE,
                     stdout=subprocess.DEVNULL,
                     stderr=stderr,
                     pass_fds=theirs,
                     start_new_session=True,
                     cwd="/",
                 )
+            assert process.stdin is not None
+            with process.stdin:  # a few hundred bytes: the pipe holds them, nobody waits
+                process.stdin.write(launcher.template_config(theirs).encode())
         except BaseException:
             for ours, _ in pairs:
                 ours.close()
