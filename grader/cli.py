@@ -20,7 +20,7 @@ import grader
 from grader.assignment import use
 from grader.commands import check, ci_grade, grade, gradescope, merge, release, stubs, verify
 from grader.errors import GraderError
-from grader.sandbox.levels import LEVEL_SUMMARY, REQUIRABLE
+from grader.sandbox.levels import LEVEL_SUMMARY, REQUIRABLE, requirement
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 VERBS = [grade, verify, stubs, ci_grade, merge, gradescope, check, release]
@@ -57,10 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     for name in GRADING_VERBS:
         verbs.choices[name].add_argument(
             "--require-isolation",
-            choices=REQUIRABLE,
-            metavar="LEVEL",
+            type=requirement,
+            metavar="LEVEL[+LAYER]",
             help="refuse to grade (exit 2) below this isolation level instead of falling back: "
-            + "; ".join(f"{level} = {LEVEL_SUMMARY[level]}" for level in REQUIRABLE),
+            + "; ".join(f"{level} = {LEVEL_SUMMARY[level]}" for level in REQUIRABLE)
+            + "; +LAYER also insists on one layer, e.g. L1+uid-switch (student code never "
+            "runs as root)",
         )
         verbs.choices[name].add_argument(
             "--limit",

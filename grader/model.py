@@ -90,17 +90,22 @@ class Isolation:
     level: str
     layers: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # per layer not in force: why ("uid-switch: not in force: ...")
+    # per layer in force: what exactly holds ("uid-switch": "uid 65534, gid 65534, no groups")
+    details: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"level": self.level, "layers": list(self.layers)}
         if self.notes:  # only when a layer is missing for a reason worth reading
             data["notes"] = list(self.notes)
+        if self.details:
+            data["details"] = dict(self.details)
         return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Isolation:
+        details = tuple((str(k), str(v)) for k, v in dict(data.get("details", {})).items())
         return cls(level=data["level"], layers=tuple(data.get("layers", ())),
-                   notes=tuple(data.get("notes", ())))  # fmt: skip
+                   notes=tuple(data.get("notes", ())), details=details)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,14 @@ from collections.abc import Iterable
 __all__ = [
     "LEVELS",
     "LEVEL_SUMMARY",
+    "NAMEABLE",
     "REQUIRABLE",
     "SECRETS_CLOSED",
     "level_of",
     "meets",
     "missing_for",
+    "parse_requirement",
+    "requirement",
 ]
 
 LEVELS = ("L0", "L1", "L2", "L3")
@@ -42,6 +45,10 @@ LEVEL_SUMMARY = {
 }
 # Claimed by the judge once a probe run as the sandbox user found every secret closed.
 SECRETS_CLOSED = "secrets-closed-to-uid"
+# Layers a requirement may name beside its level (`L1+uid-switch`): where a level
+# allows several ways, the instructor can insist on one.
+NAMEABLE = ("uid-switch", SECRETS_CLOSED, "netns", "pidns", "cgroup-pids", "no-caps",
+            "landlock-fs", "landlock-net", "seccomp-net", "seccomp-syscalls")  # fmt: skip
 _NEEDS: dict[str, frozenset[str]] = {
     "L1": frozenset({"subprocess", "rlimits", "codec"}),
     "L2": frozenset(),
@@ -70,17 +77,54 @@ def level_of(layers: Iterable[str]) -> str:
     return level
 
 
+def parse_requirement(text: str) -> tuple[str, tuple[str, ...]]:
+    """``"L2"``, ``"L1+uid-switch"`` or ``"uid-switch"`` as (level, named layers).
+
+    A requirement naming only layers means L1 plus those layers. Raises
+    ``ValueError`` naming what is accepted.
+    """
+    parts = [part.strip() for part in text.split("+")]
+    level = parts.pop(0) if parts and parts[0] in LEVELS else "L1"
+    unknown = [part for part in parts if part not in NAMEABLE]
+    if level not in LEVELS or unknown or not text.strip():
+        raise ValueError(
+            f"unknown isolation requirement {text!r} (use a level, {', '.join(LEVELS)}, "
+            f"optionally with +LAYER for any of {', '.join(NAMEABLE)}; e.g. L1+uid-switch)"
+        )
+    return level, tuple(parts)
+
+
+def requirement(text: str) -> str:
+    """``text`` when it is a valid requirement (an argparse ``type``); L0 is refused."""
+    import argparse
+
+    try:
+        level, _ = parse_requirement(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if level not in REQUIRABLE:
+        raise argparse.ArgumentTypeError(f"{level} is for the package's own tests, not grading")
+    return text
+
+
 def missing_for(level: str, layers: Iterable[str]) -> list[str]:
-    """Layers missing for `level` (cumulative); empty when it is reached."""
-    if level not in LEVELS:
-        raise ValueError(f"unknown isolation level {level!r} (use one of {', '.join(LEVELS)})")
+    """Layers missing for `level` (cumulative); empty when it is reached.
+
+    `level` may name layers too (``L1+uid-switch``, see `parse_requirement`).
+    """
+    try:
+        level, named = parse_requirement(level)
+    except ValueError:
+        raise ValueError(
+            f"unknown isolation level {level!r} (use one of {', '.join(LEVELS)})"
+        ) from None
     have = set(layers)
     missing: list[str] = []
     for name in LEVELS[1 : LEVELS.index(level) + 1]:
         missing += sorted(_NEEDS[name] - have)
         if name == "L2":
             missing += [need for need, ways in _L2_ANY if not any(way <= have for way in ways)]
-    return missing
+    return missing + [name for name in named if name not in have]
 
 
 def meets(level: str, required: str) -> bool:

@@ -74,7 +74,8 @@ def main(level: str) -> None:
     with SandboxHost(limits, secrets=config["secrets"]) as host:
         outcomes: dict[str, object] = {"level": host.isolation.level,
                                        "layers": list(host.isolation.layers),
-                                       "notes": list(host.isolation.notes)}  # fmt: skip
+                                       "notes": list(host.isolation.notes),
+                                       "details": dict(host.isolation.details)}  # fmt: skip
         with host.submission({"ex01_attacks": config["source"]}) as student:
             ex = student.exercise("ex01_attacks")
             outcomes["uid"] = ex.call("uid")

@@ -130,3 +130,18 @@ def test_limits_come_from_the_assignment_file_and_refuse_what_they_do_not_know()
         Limits.from_mapping({"call_timeout": -1})
     course = assignment.load(Path(launcher.__file__).resolve().parents[3])
     assert Limits.from_mapping(course.limits).call_timeout == course.limits["call_timeout"]
+
+
+def test_a_requirement_can_name_the_uid_switch() -> None:
+    import argparse
+
+    assert levels.parse_requirement("L1+uid-switch") == ("L1", ("uid-switch",))
+    assert levels.parse_requirement("uid-switch") == ("L1", ("uid-switch",))
+    assert levels.missing_for("L1+uid-switch", L1) == ["uid-switch"]
+    assert levels.missing_for("L1+uid-switch", [*L1, "uid-switch"]) == []
+    assert "pidns" in levels.missing_for("L3+uid-switch", [*L1, "uid-switch"])
+    with pytest.raises(ValueError, match=r"unknown isolation requirement 'L1\+uid'.*uid-switch"):
+        levels.parse_requirement("L1+uid")
+    assert levels.requirement("L2+uid-switch") == "L2+uid-switch"
+    with pytest.raises(argparse.ArgumentTypeError, match="L0 is for the package's own tests"):
+        levels.requirement("L0")

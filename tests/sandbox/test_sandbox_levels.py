@@ -81,6 +81,15 @@ def test_each_level_holds_what_it_promises(level: str, course: Path) -> None:
     outcomes = _attack(level, course)
     assert outcomes["level"] == level, outcomes
     assert "uid-switch" in outcomes["layers"] and outcomes["uid"] != 0
+    details = outcomes["details"]
+    assert isinstance(details, dict)  # what held, per layer, as report.json records it
+    assert details["uid-switch"].startswith(f"uid {outcomes['uid']}, ")
+    assert details["uid-switch"].endswith("other groups: none")
+    if level == "L1":
+        assert not any(name.startswith(("landlock", "seccomp")) for name in details)
+    else:
+        assert details["landlock-fs"].startswith("Landlock ABI ")
+        assert details["seccomp-net"].startswith("hand-written BPF for ")
     if level != "L3":  # behind namespaces the secrets are masked; here the modes hold them
         assert "secrets-closed-to-uid" in outcomes["layers"], outcomes["notes"]
     for attack in ("read_check", "read_solution", "list_out", "rewrite_report", "plant_report",

@@ -505,6 +505,11 @@ def _arch() -> str | None:
     return arch if arch in AUDIT_ARCH and sys.byteorder == "little" else None
 
 
+def seccomp_backend() -> str:
+    """Which seccomp filter this process installs, in words for the report."""
+    return f"hand-written BPF for {_arch()} (syscall numbers checked for x86_64 and aarch64)"
+
+
 def _seccomp_supported() -> bool:
     if _arch() is None:
         return False

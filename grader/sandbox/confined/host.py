@@ -375,6 +375,39 @@ def _observed_layers(config: dict[str, Any], repo: str, environ: set[str]) -> li
     return layers
 
 
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="ascii") as handle:
+            return handle.read().strip()
+    except OSError:
+        return ""
+
+
+def _layer_details(layers: Sequence[str], *, abi: int, cgroup_max: str) -> dict[str, str]:
+    """What exactly each layer in force holds, as this process sees it, for the report."""
+    from grader.sandbox.confined import confine
+
+    details: dict[str, str] = {}
+    if "uid-switch" in layers:
+        groups = ", ".join(map(str, os.getgroups())) or "none"
+        details["uid-switch"] = f"uid {os.getuid()}, gid {os.getgid()}, other groups: {groups}"
+    for name in ("landlock-fs", "landlock-net", "landlock-scoped"):
+        if name in layers:
+            details[name] = f"Landlock ABI {abi}"
+    for name in ("seccomp-net", "seccomp-syscalls"):
+        if name in layers:
+            details[name] = confine.seccomp_backend()
+    if "netns" in layers:
+        details["netns"] = "own network namespace, loopback only"
+    if "pidns" in layers:
+        details["pidns"] = "own PID namespace, the host is PID 1"
+    if "cgroup-pids" in layers:
+        details["cgroup-pids"] = f"pids.max {cgroup_max or 'unknown'} for the host and its workers"
+    if "no-caps" in layers:
+        details["no-caps"] = "effective and bounding capability sets empty"
+    return details
+
+
 def _absent(path: str) -> bool:
     """True when a secret path shows nothing: missing, an empty folder, or /dev/null."""
     try:
@@ -432,6 +465,10 @@ def run(config: dict[str, Any], control: socket.socket, environ: set[str]) -> No
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a worker's kill(1, SIGINT) must not stop us
     repo = config["repo"]
     layers = _observed_layers(config, repo, environ)  # before Landlock hides what they check
+    from grader.sandbox.confined import confine
+
+    abi = confine.landlock_abi()  # before seccomp may filter the call
+    cgroup_max = _read(os.path.join(config["cgroup"], "pids.max")) if config.get("cgroup") else ""
     from grader.sandbox.confined import probes
 
     probes.load(config.get("probes", []))  # the assignment's: before Landlock closes their folder
@@ -443,11 +480,12 @@ def run(config: dict[str, Any], control: socket.socket, environ: set[str]) -> No
     for problem in confined.problems:  # staff-only host.log: why a layer is not claimed
         print(f"sandbox host: layer not claimed: {problem}", file=sys.stderr, flush=True)
     layers += [name for name in confined.layers if name not in layers]
+    details = _layer_details(layers, abi=abi, cgroup_max=cgroup_max)
     import torch
 
     hello = {"ok": True, "layers": layers, "startup": time.monotonic() - started,
              "torch": torch.__version__, "pid": os.getpid(),
-             "confine_seconds": confined.seconds}  # fmt: skip
+             "confine_seconds": confined.seconds, "details": details}  # fmt: skip
     control.send(json.dumps(hello).encode())
     host = _Host(control=control, inbox=config["inbox"], scratch_root=config["scratch"])
     host.serve()

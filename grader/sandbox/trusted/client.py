@@ -155,11 +155,17 @@ class SandboxHost:
         self.startup_seconds = time.monotonic() - started
         self.setup_seconds = float(hello.get("startup", 0.0))
         layers = tuple(hello.get("layers", ()))
+        details = {str(k): str(v) for k, v in dict(hello.get("details", {})).items()}
         if "uid-switch" in layers and plan.serve.get("user") is not None and not notes:
             layers += (levels.SECRETS_CLOSED,)
+            details[levels.SECRETS_CLOSED] = (
+                f"{len(self._masks) + 2} secret paths closed to uid {plan.serve['user'][0]}, "
+                "and a probe as that user could not list, read or write any of them"
+            )
         elif plan.serve.get("user") is None and launcher.machine().why_no_uid_switch:
             notes.append(f"uid-switch: not in force: {launcher.machine().why_no_uid_switch}")
-        self.isolation = Isolation(levels.level_of(layers), layers, tuple(notes))
+        self.isolation = Isolation(levels.level_of(layers), layers, tuple(notes),
+                                   tuple(details.items()))  # fmt: skip
         if self._require is not None and levels.missing_for(self._require, layers):
             raise IsolationError(_refusal(self._require, layers))
 
