@@ -9,8 +9,8 @@ STAMP  := $(VENV)/.installed
 
 help:
 	@echo "make demo     grade the bundled example class into reports/demo (sets itself up)"
-	@echo "make test     run the whole test suite (sets itself up)"
-	@echo "make lint     ruff"
+	@echo "make test     lint, then the whole test suite (sets itself up)"
+	@echo "make lint     ruff, then mypy on grader/"
 	@echo "make stubs    regenerate exercises/ from solutions/"
 	@echo "make verify   reference solutions score 100, stubs 0"
 	@echo "make release  write the student bundle to build/student (public checks only)"
@@ -31,12 +31,13 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py --out reports/demo
 
-test: $(STAMP)
+test: lint
 	@sh scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 stubs: $(STAMP)
 	$(BIN)/grader stubs

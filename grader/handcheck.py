@@ -299,7 +299,7 @@ class _Scanner:
             else:
                 continue
             for ref in refs:
-                yield sub.lineno, ref
+                yield getattr(sub, "lineno", 0), ref
 
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)

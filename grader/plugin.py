@@ -51,7 +51,12 @@ class GradeMark:
         kwargs = dict(mark.kwargs)
         exercise = kwargs.get("exercise")
         function = kwargs.get("function")
-        if exercise not in EXERCISES or function not in EXERCISES[exercise]:
+        if (
+            not isinstance(exercise, str)
+            or not isinstance(function, str)
+            or exercise not in EXERCISES
+            or function not in EXERCISES[exercise]
+        ):
             raise pytest.UsageError(
                 f"check {item.nodeid}: {exercise}.{function} is not in the assignment contract"
             )
@@ -157,7 +162,7 @@ class GradingPlugin:
         self, item: pytest.Item, mark: GradeMark, call: pytest.CallInfo[None], elapsed: float
     ) -> CheckResult:
         name = item.name.removeprefix("test_")
-        common = {
+        common: dict[str, Any] = {
             "id": f"{mark.exercise}.{mark.function}.{name}",
             "exercise": mark.exercise,
             "function": mark.function,

@@ -33,7 +33,7 @@ import ast
 import difflib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -442,7 +442,7 @@ def _magic_calls(tree: ast.Module | None, lines: list[str]) -> Iterable[tuple[in
         yield index, description
 
 
-def _describe(method: str, args: list[object]) -> str:
+def _describe(method: str, args: Sequence[object]) -> str:
     text = [str(arg) for arg in args] + ["", "", ""]
     if method in ("system", "getoutput"):
         return f"shell escape {_shown('!' + text[0])} was not run"

@@ -152,8 +152,8 @@ def _write(staging: Path, assignment: Assignment, package: Path, public: PublicC
     for path in sorted({*assignment.data_files, *assignment.probe_files}):
         if not path.is_file() or not path.is_relative_to(root):
             raise ReleaseError(f"{path} (named in {root / ASSIGNMENT_FILE}) is not a file in it")
-        relative = path.relative_to(root).as_posix()
-        put(relative if path in assignment.data_files else f"{inner}/{relative}", path.read_bytes())
+        name = path.relative_to(root).as_posix()
+        put(name if path in assignment.data_files else f"{inner}/{name}", path.read_bytes())
     put(f"{inner}/{ASSIGNMENT_FILE}", (root / ASSIGNMENT_FILE).read_bytes())
     for module in sorted(bundle_modules(package, public.files.values())):
         put(f"grader/{module}", (package / module).read_bytes())

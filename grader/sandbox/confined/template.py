@@ -123,16 +123,18 @@ class _Template:
         setup = message.get("setup")
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
+        own_ns = None
         if setup is not None:
             if self.own_pid_ns is None:
                 self.own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY)
+            own_ns = self.own_pid_ns
             mounts.unshare(mounts.CLONE_NEWPID)
         pid = -1
         try:
             pid = os.fork()
         finally:
-            if setup is not None and pid != 0:  # our later children: back in our namespace
-                mounts.setns(self.own_pid_ns, mounts.CLONE_NEWPID)
+            if own_ns is not None and pid != 0:  # our later children: back in our namespace
+                mounts.setns(own_ns, mounts.CLONE_NEWPID)
         if pid == 0:
             self.become_host(message["serve"], setup, control=fds[0], log=fds[1])
         try:

@@ -67,7 +67,7 @@ _torch_seed = torch.default_generator.manual_seed
 _np_seed = np.random.seed
 _np_seterr = np.seterr
 _py_seed = random.seed
-_module_dict = types.ModuleType.__dict__["__dict__"].__get__
+_module_dict: Any = vars(types.ModuleType)["__dict__"].__get__
 _exc_traceback = BaseException.__dict__["__traceback__"].__get__
 _str_slice = str.__getitem__
 

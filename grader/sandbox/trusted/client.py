@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -254,7 +254,7 @@ class SandboxHost:
         sources: dict[str, str],
         *,
         origins: dict[str, str] | None = None,
-        locate: dict[str, Locate] | None = None,
+        locate: Mapping[str, Locate] | None = None,
     ) -> SubmissionSandbox:
         """A sandbox for one submission: exercise name -> module source.
 

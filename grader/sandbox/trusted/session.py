@@ -26,6 +26,7 @@ import shutil
 import signal
 import socket
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +66,7 @@ class SubmissionSandbox:
         sources: dict[str, str],
         *,
         origins: dict[str, str] | None = None,
-        locate: dict[str, Locate] | None = None,
+        locate: Mapping[str, Locate] | None = None,
     ) -> None:
         from grader.sandbox.wire import protocol  # imports torch: the judge has it by now
 

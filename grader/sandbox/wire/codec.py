@@ -59,7 +59,7 @@ __all__ = [
     "unpack",
 ]
 
-_TB = torch._C.TensorBase
+_TB: Any = torch._C.TensorBase  # its descriptors are read raw; stubs do not type them
 
 # dtype allowlist, shared by tensors and arrays (numpy has no bfloat16).
 DTYPES: tuple[str, ...] = (
@@ -265,7 +265,7 @@ def _enc_tensor(x: torch.Tensor, walk: _Walk, buffers: list[memoryview]) -> Any:
         except Exception as exc:
             reason = f"could not read the data of `{qualname(x)}` ({qualname(exc)})"
             raise CodecError(reason) from None
-    buffers.append(memoryview(raw))
+    buffers.append(raw.data)  # a memoryview of the private copy
     return {
         "__tensor__": name,
         "shape": shape,
@@ -285,7 +285,7 @@ def _enc_array(x: np.ndarray, walk: _Walk, buffers: list[memoryview], *, scalar:
     walk.add_bytes(math.prod(shape) * dt.itemsize)
     arr = np.array(x, dtype=_NUMPY_DTYPES[name], order="C", copy=True)  # a snapshot, as above
     arr = arr.reshape(-1).view(np.uint8)
-    buffers.append(memoryview(arr))
+    buffers.append(arr.data)
     tree: dict[str, Any] = {"__ndarray__": name, "shape": shape, "data": len(buffers) - 1}
     if scalar:
         tree["scalar"] = True
