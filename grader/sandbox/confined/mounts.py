@@ -153,6 +153,31 @@ def _hidden_by_scratch(paths: list[str]) -> list[str]:
     return outermost
 
 
+def _links_hidden_by_scratch(paths: list[str]) -> list[tuple[str, str]]:
+    """(link, target) for the first symlink on the way to each of `paths` that a
+    scratch tmpfs would hide: a venv or checkout reached through ``ln -s``
+    (the interpreter's own paths name the link, not what it points to)."""
+    roots = tuple(root + "/" for root in _SCRATCH_ROOTS)
+    links = []
+    for path in map(os.path.abspath, paths):
+        if not path.startswith(roots):
+            continue
+        parts = path.split("/")
+        for depth in range(2, len(parts) + 1):
+            prefix = "/".join(parts[:depth])
+            if os.path.islink(prefix):
+                links.append((prefix, os.readlink(prefix)))
+                break  # past the link the path is its target's, kept by realpath
+    return links
+
+
+def _relink(links: list[tuple[str, str]]) -> None:
+    for link, target in links:
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        if not os.path.lexists(link):
+            os.symlink(target, link)
+
+
 def _bind_back(fds: dict[str, int]) -> None:
     for path, fd in fds.items():
         os.makedirs(path, exist_ok=True)
@@ -202,9 +227,11 @@ def isolate(config: dict) -> list[str]:
         path: os.open(path, os.O_PATH | os.O_DIRECTORY)
         for path in _hidden_by_scratch(config.get("keep", []))
     }
+    links = _links_hidden_by_scratch(config.get("keep", []))
     _tmpfs("/tmp", config["scratch_bytes"])
     _tmpfs("/dev/shm", 64 << 20)
     _bind_back(kept)
+    _relink(links)
     applied.append("tmpfs-scratch")
     os.mkdir(INBOX, 0o755)
     mount(f"/proc/self/fd/{inbox_fd}", INBOX, None, MS_BIND)
