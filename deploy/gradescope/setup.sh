@@ -27,6 +27,16 @@ TORCH="$(grep -E '^torch==' "$SOURCE/requirements.txt")"
     --index-url https://download.pytorch.org/whl/cpu "$TORCH"
 "$VENV/bin/python" -m pip install --no-cache-dir -r "$SOURCE/requirements.txt"
 
+# Student code runs as this unprivileged user, never as root (Gradescope's own
+# advice for untrusted code); the grader closes the hidden checks, solutions
+# and reports to it before each grade. It must be able to run the venv's Python.
+SANDBOX_USER="${GRADER_SANDBOX_USER:-grader-sandbox}"
+if ! id -u "$SANDBOX_USER" >/dev/null 2>&1; then
+    useradd --system --no-create-home --shell /usr/sbin/nologin --user-group "$SANDBOX_USER"
+fi
+chmod o+x "$ROOT"
+chmod -R o+rX "$VENV"
+
 # Fail the build now, not on the first student: the grader must import from the bundle.
 cd "$SOURCE"
 GRADER_ASSIGNMENT="$SOURCE/assignment" "$VENV/bin/python" -c \
