@@ -32,7 +32,7 @@ from grader import __version__
 from grader.errors import GraderError
 from grader.grading import not_gradable
 from grader.intake import SubmissionError, load_submission, submission_name
-from grader.model import SubmissionResult, SubmissionStatus
+from grader.model import SubmissionResult
 from grader.reports import (
     load_report,
     parse_report,
@@ -469,15 +469,3 @@ def _drive_judge(
         done.put(error)
     finally:
         judge.stop()
-
-
-def class_summary_rows(results: Sequence[SubmissionResult]) -> list[tuple[str, str, str]]:
-    """(name, status, score) rows for quick printing without rich."""
-    rows = []
-    for result in results:
-        if result.status is SubmissionStatus.GRADED:
-            score = f"{result.score:g}/{result.max_score:g}"
-        else:
-            score = "-"
-        rows.append((result.submission, result.status.value, score))
-    return rows

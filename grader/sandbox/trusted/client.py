@@ -153,7 +153,6 @@ class SandboxHost:
         state.control = ours
         hello = self._receive(_STARTUP_TIMEOUT)
         self.startup_seconds = time.monotonic() - started
-        self.setup_seconds = float(hello.get("startup", 0.0))
         layers = tuple(hello.get("layers", ()))
         details = {str(k): str(v) for k, v in dict(hello.get("details", {})).items()}
         if "uid-switch" in layers and plan.serve.get("user") is not None and not notes:
