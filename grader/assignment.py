@@ -96,6 +96,15 @@ class Feedback:
 
 
 @dataclass(frozen=True)
+class Mutants:
+    """The ``[mutants]`` table: where the mutation-testing content lives, and the bar."""
+
+    folder: Path  # catalogue files <exercise>.py, inputs.py, accepted.toml
+    threshold: float = 0.98  # the lowest share of wrong variants the checks must fail
+    quick: tuple[str, ...] = ()  # graded functions of the quick run CI makes
+
+
+@dataclass(frozen=True)
 class Assignment:
     """An assignment as read from its folder; paths are absolute."""
 
@@ -113,6 +122,7 @@ class Assignment:
     limits: Mapping[str, Any]
     by_hand: Mapping[str, ByHand]
     feedback: Feedback
+    mutants: Mutants | None = None
 
     @property
     def contract(self) -> dict[str, tuple[str, ...]]:
@@ -121,8 +131,14 @@ class Assignment:
 
     @property
     def secrets(self) -> tuple[Path, ...]:
-        """What a worker must never see: the hidden checks and the solutions."""
-        return (self.checks_dir, self.solutions_dir)
+        """What a worker must never see: the hidden checks, the solutions, the mutants.
+
+        The mutants folder holds near-solutions (a catalogue mistake is the
+        reference with one thing wrong), so it is masked like the solutions.
+        """
+        mutants = self.mutants.folder if self.mutants is not None else None
+        extra = (mutants,) if mutants is not None and mutants.is_dir() else ()
+        return (self.checks_dir, self.solutions_dir, *extra)
 
     def exercise_for_filename(self, filename: str) -> str | None:
         """Which exercise a file is, from its name (``ex02_shapes.ipynb`` -> ex02_shapes)."""
@@ -185,7 +201,7 @@ def load(root: Path | str) -> Assignment:
 
 def _parse(root: Path, path: Path, data: dict[str, Any]) -> Assignment:
     where = str(path)
-    _only(data, {"assignment", "exercises", "limits", "by_hand", "feedback"}, where)
+    _only(data, {"assignment", "exercises", "limits", "by_hand", "feedback", "mutants"}, where)
     head = _table(data, "assignment", where)
     _only(
         head,
@@ -251,7 +267,27 @@ def _parse(root: Path, path: Path, data: dict[str, Any]) -> Assignment:
         limits=dict(_table(data, "limits", where)),
         by_hand=by_hand,
         feedback=_feedback(_table(data, "feedback", where), f"{where} [feedback]"),
+        mutants=_mutants(root, data, graded, where),
     )
+
+
+def _mutants(root: Path, data: dict[str, Any], graded: set[str], where: str) -> Mutants | None:
+    if "mutants" not in data:
+        return None
+    at = f"{where} [mutants]"
+    table = _table(data, "mutants", where)
+    _only(table, {"folder", "threshold", "quick"}, at)
+    folder = table.get("folder", "mutants")
+    threshold = table.get("threshold", Mutants.threshold)
+    if not isinstance(folder, str):
+        raise AssignmentError(f"{at} folder: expected a relative path")
+    if not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
+        raise AssignmentError(f"{at} threshold: expected a share between 0 and 1, such as 0.98")
+    quick = tuple(_strings(table.get("quick", []), f"{at} quick"))
+    unknown = [name for name in quick if name not in graded]
+    if unknown:
+        raise AssignmentError(f"{at} quick: {', '.join(unknown)} is not a graded function")
+    return Mutants((root / folder).resolve(), float(threshold), quick)
 
 
 def _feedback(table: dict[str, Any], where: str) -> Feedback:

@@ -18,14 +18,24 @@ from typing import Any
 
 import grader
 from grader.assignment import use
-from grader.commands import check, ci_grade, grade, gradescope, merge, release, stubs, verify
+from grader.commands import (
+    check,
+    ci_grade,
+    grade,
+    gradescope,
+    merge,
+    mutants,
+    release,
+    stubs,
+    verify,
+)
 from grader.errors import GraderError
 from grader.sandbox.levels import LEVEL_SUMMARY, REQUIRABLE, requirement
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-VERBS = [grade, verify, stubs, ci_grade, merge, gradescope, check, release]
+VERBS = [grade, verify, mutants, stubs, ci_grade, merge, gradescope, check, release]
 STUDENT_VERBS = (check,)  # all the student bundle can run; its `grader --help` lists only these
-GRADING_VERBS = {"grade", "verify", "ci-grade"}  # the verbs that start sandboxed workers
+GRADING_VERBS = {"grade", "verify", "ci-grade", "mutants"}  # the verbs that start sandboxed workers
 
 
 def build_parser() -> argparse.ArgumentParser:
