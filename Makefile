@@ -53,3 +53,6 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) reports build dist *.egg-info
+
+mutants:  ## mutation testing of the hidden checks: the full run
+	.venv/bin/grader mutants

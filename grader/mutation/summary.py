@@ -20,7 +20,8 @@ def one_line(report: MutationReport) -> str:
     )
 
 
-def print_report(report: MutationReport, out: TextIO = sys.stdout) -> None:
+def print_report(report: MutationReport, out: TextIO | None = None) -> None:
+    out = out or sys.stdout  # read at call time: a test may have swapped it
     width = max((len(f) for f in report.functions()), default=8)
     print(f"{'function':<{width}}  killed  score", file=out)
     for function in report.functions():
