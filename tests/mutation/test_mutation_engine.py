@@ -33,7 +33,8 @@ def test_each_variant_changes_one_place_and_ids_are_unique() -> None:
     variants = generate(SOURCE, "norm")
     operators = {v.operator for v in variants}
     assert {"drop-dim", "swap-dim", "drop-keepdim", "mean-sum", "truthiness", "flip-sign",
-            "drop-term", "change-constant", "ignore-parameter", "return-input"} <= operators  # fmt: skip
+            "drop-term", "change-constant", "ignore-parameter",
+            "return-input"} <= operators  # fmt: skip
     assert len({v.id for v in variants}) == len(variants)
     reference = ast.unparse(ast.parse(SOURCE))
     for variant in variants:
@@ -89,12 +90,13 @@ def test_bad_content_is_refused_naming_the_file(tmp_path: Path) -> None:
             target.write_bytes(item.read_bytes())
     (tmp_path / "mutants").unlink()
     (tmp_path / "mutants").mkdir()
-    (tmp_path / "mutants" / "tb01_shapes.py").write_text("def flatten_rows_oops(x):\n    return x\n")
+    bad = "def flatten_rows_oops(x):\n    return x\n"
+    (tmp_path / "mutants" / "tb01_shapes.py").write_text(bad)
     (tmp_path / "mutants" / "accepted.toml").write_text('[[accepted]]\nid = "x"\n')
     assignment = load(tmp_path)
-    with pytest.raises(AssignmentError, match="tb01_shapes.py:1: flatten_rows_oops"):
+    with pytest.raises(AssignmentError, match=r"tb01_shapes.py:1: flatten_rows_oops"):
         content.catalogue(assignment, "tb01_shapes", "def flatten_rows(x):\n    return x\n")
-    with pytest.raises(AssignmentError, match="accepted.toml.*needs an id and a reason"):
+    with pytest.raises(AssignmentError, match=r"accepted.toml.*needs an id and a reason"):
         content.accepted(assignment)
     toml = tmp_path / "assignment.toml"
     toml.write_text(toml.read_text().replace("threshold = 0.98", "threshold = 98"))

@@ -1,6 +1,5 @@
 """Realistic mistakes for tb02 (format: grader/mutation/content.py)."""
 
-import torch
 
 
 def masked_mean__divides_by_row_length(x, mask):
