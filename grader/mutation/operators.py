@@ -13,10 +13,13 @@ import ast
 import copy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 # A site changer gets the node it was offered and returns its replacement
 # (a node, a list of statements, or None to delete the statement).
-Change = Callable[[ast.AST], object]
+# Takes the node to change (typed loosely: each operator knows which node kind it got)
+# and returns its replacement: a node, a list of statements, or None to delete it.
+Change = Callable[..., Any]
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ DTYPE_SWAP = {
 DTYPE_METHODS = {"float": "double", "double": "float", "long": "int", "int": "long"}
 
 
-def _const(value: object) -> ast.Constant:
+def _const(value: Any) -> ast.Constant:
     return ast.Constant(value=value)
 
 
@@ -132,45 +135,53 @@ def _sites(fn: ast.FunctionDef) -> Iterator[tuple[str, str, ast.AST, Change]]:
                     (lambda n, o=other: ast.Attribute(value=n.value, attr=o, ctx=ast.Load())),
                 )
         if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-            value = node.value
-            if isinstance(value, int):
+            literal: float = node.value  # type: ignore[assignment]  # an int or float here
+            if isinstance(literal, int):
                 for delta in (1, -1):
                     yield (
                         "off-by-one",
-                        f"{line}: {value + delta} instead of {value}",
+                        f"{line}: {literal + delta} instead of {literal}",
                         node,
-                        lambda _n, v=value + delta: _const(v),
+                        lambda _n, v=literal + delta: _const(v),
                     )
             else:
-                changed = 0.0 if value else 1.0
+                changed = 0.0 if literal else 1.0
                 yield (
                     "change-constant",
-                    f"{line}: {changed} instead of {value}",
+                    f"{line}: {changed} instead of {literal}",
                     node,
                     (lambda _n, v=changed: _const(v)),
                 )
-                if value:
+                if literal:
                     yield (
                         "change-constant",
-                        f"{line}: {value * 10} instead of {value}",
+                        f"{line}: {literal * 10} instead of {literal}",
                         node,
-                        (lambda _n, v=value * 10: _const(v)),
+                        (lambda _n, v=literal * 10: _const(v)),
                     )
         if isinstance(node, ast.Compare) and len(node.ops) == 1:
-            op = type(node.ops[0])
-            if op in FLIP_COMPARE:
+            comparison = type(node.ops[0])
+            if comparison in FLIP_COMPARE:
                 yield (
                     "flip-comparison",
                     f"{line}: `{ast.unparse(node)}` flipped",
                     node,
-                    (lambda n, o=FLIP_COMPARE[op]: ast.Compare(n.left, [o()], n.comparators)),
+                    (
+                        lambda n, o=FLIP_COMPARE[comparison]: ast.Compare(
+                            n.left, [o()], n.comparators
+                        )
+                    ),
                 )
-            if op in (ast.IsNot, ast.Is) and _is_none(node.comparators[0]):
+            if comparison in (ast.IsNot, ast.Is) and _is_none(node.comparators[0]):
                 yield (
                     "truthiness",
                     f"{line}: `{ast.unparse(node)}` as a truth test",
                     node,
-                    (lambda n, o=op: n.left if o is ast.IsNot else ast.UnaryOp(ast.Not(), n.left)),
+                    (
+                        lambda n, o=comparison: (
+                            n.left if o is ast.IsNot else ast.UnaryOp(ast.Not(), n.left)
+                        )
+                    ),
                 )
         if isinstance(node, ast.BinOp):
             op = type(node.op)

@@ -133,7 +133,7 @@ class InProcessExercise:
         **kwargs: Any,
     ) -> tuple[Any, Trace]:  # fmt: skip
         """`call`, recording the torch operators and functions it ran."""
-        return self._request(  # type: ignore[no-any-return]
+        return self._request(
             "call", function, args, kwargs, seed, f"`{function}`", trace=True
         )
 
@@ -141,7 +141,7 @@ class InProcessExercise:
         self, probe: str, *args: Any, timeout: float | None = None, seed: int = 0, **kwargs: Any
     ) -> tuple[Any, Trace]:
         """`probe`, recording what the student's code it runs executed."""
-        return self._request(  # type: ignore[no-any-return]
+        return self._request(
             "probe", probe, args, kwargs, seed, f"the grader's probe `{probe}`", trace=True
         )
 

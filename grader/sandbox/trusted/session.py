@@ -259,7 +259,7 @@ class ExerciseHandle:
         **kwargs: Any,
     ) -> tuple[Any, Trace]:  # fmt: skip
         """`call`, recording the torch operators and functions it ran (a by-hand rule's facts)."""
-        return self._request(  # type: ignore[no-any-return]
+        return self._request(
             "call", function, args, kwargs, timeout, seed, f"`{function}`", trace=True
         )
 
@@ -267,7 +267,7 @@ class ExerciseHandle:
         self, probe: str, *args: Any, timeout: float | None = None, seed: int = 0, **kwargs: Any
     ) -> tuple[Any, Trace]:
         """`probe`, recording what the student's code it runs executed."""
-        return self._request(  # type: ignore[no-any-return]
+        return self._request(
             "probe", probe, args, kwargs, timeout, seed, f"`{probe}`", trace=True
         )
 
