@@ -65,10 +65,10 @@ def test_a_namespaced_host_masks_secrets_and_drops_capabilities(tmp_path: Path) 
     assert {"netns", "pidns", "ro-root", "no-caps"} <= set(plan.planned)
 
 
-def test_default_secrets_cover_checks_solutions_tests_and_git() -> None:
+def test_default_secrets_cover_checks_solutions_mutants_tests_and_git() -> None:
     repo = Path(launcher.__file__).resolve().parents[3]
     names = {p.relative_to(repo).as_posix() for p in launcher.default_secrets(repo)}
-    assert names == {"checks", "solutions", "tests", ".git"}
+    assert names == {"checks", "solutions", "mutants", "tests", ".git"}
 
 
 def test_default_secrets_hide_the_bundled_course_while_another_is_graded(tmp_path: Path) -> None:

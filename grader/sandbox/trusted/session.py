@@ -44,7 +44,6 @@ from grader.sandbox.trusted.errors import (
 )
 
 if TYPE_CHECKING:
-    from grader.sandbox.confined.tracer import Trace
     from grader.sandbox.trusted.client import SandboxHost
     from grader.sandbox.trusted.limits import Limits
 
@@ -254,23 +253,6 @@ class ExerciseHandle:
         """Run the registered probe `probe` on the student's module."""
         return self._request("probe", probe, args, kwargs, timeout, seed, f"`{probe}`")
 
-    def traced(
-        self, function: str, *args: Any, timeout: float | None = None, seed: int = 0,
-        **kwargs: Any,
-    ) -> tuple[Any, Trace]:  # fmt: skip
-        """`call`, recording the torch operators and functions it ran (a by-hand rule's facts)."""
-        return self._request(
-            "call", function, args, kwargs, timeout, seed, f"`{function}`", trace=True
-        )
-
-    def traced_probe(
-        self, probe: str, *args: Any, timeout: float | None = None, seed: int = 0, **kwargs: Any
-    ) -> tuple[Any, Trace]:
-        """`probe`, recording what the student's code it runs executed."""
-        return self._request(
-            "probe", probe, args, kwargs, timeout, seed, f"`{probe}`", trace=True
-        )
-
     def output(self) -> str:
         """What the student's code printed so far (stdout and stderr, capped)."""
         live = self._owner._live
@@ -373,8 +355,6 @@ class ExerciseHandle:
         timeout: float | None,
         seed: int,
         target: str,
-        *,
-        trace: bool = False,
     ) -> Any:
         from grader.sandbox.wire import codec, protocol
 
@@ -389,8 +369,6 @@ class ExerciseHandle:
         rid = secrets.token_hex(8)
         request = {"id": rid, "op": op, "module": self.name, "name": name, "seed": seed,
                    "args": packed.tree[0], "kwargs": packed.tree[1]}  # fmt: skip
-        if trace:
-            request["trace"] = True
         deadline = time.monotonic() + limit
         try:
             live.sock.settimeout(limit)
@@ -416,15 +394,10 @@ class ExerciseHandle:
             raise WorkerCrashed(f"the worker answered another request while running {target}")
         if reply.get("ok") is True:
             try:
-                value = codec.decode(reply.get("value"), buffers, self._limits.caps())
+                return codec.decode(reply.get("value"), buffers, self._limits.caps())
             except codec.CodecError as exc:
                 self._end(wait=0.0)
                 raise ValueRejected(f"{exc} (from {target})") from None
-            if not trace:
-                return value
-            from grader.sandbox.confined.tracer import Trace
-
-            return value, Trace.from_wire(reply.get("trace"))  # no trace at all: tampered
         if reply.get("fault") == "memory":
             self._end(wait=0.0)  # its heap is suspect: start clean next time
         raise call_fault(reply, display=self._display, target=target, locate=self._locate)
