@@ -42,6 +42,7 @@ __all__ = [
     "Feedback",
     "current",
     "load",
+    "load_module",
     "reference",
     "use",
 ]
@@ -163,12 +164,21 @@ class Assignment:
                 f"add it, or point --assignment at the folder that holds {ASSIGNMENT_FILE}",
             )
         slug = re.sub(r"\W", "_", self.name)
-        spec = importlib.util.spec_from_file_location(f"_reference_{slug}_{exercise}", path)
-        if spec is None or spec.loader is None:
-            raise AssignmentError(f"cannot load reference solution {path}")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
+        return load_module(path, f"_reference_{slug}_{exercise}", "reference solution")
+
+
+def load_module(path: Path, name: str, what: str) -> ModuleType:
+    """Import the staff file at ``path`` as module ``name`` (never put in ``sys.modules``).
+
+    For the assignment's own Python files (solutions, mutant inputs): staff
+    content, run in the trusted process. ``what`` names the file in the error.
+    """
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise AssignmentError(f"cannot load {what} {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 _REFERENCES: dict[tuple[Path, str], ModuleType] = {}

@@ -15,14 +15,13 @@ beside ``checks/``):
 from __future__ import annotations
 
 import ast
-import importlib.util
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from grader.assignment import Assignment, AssignmentError
+from grader.assignment import Assignment, AssignmentError, load_module
 from grader.mutation.operators import Variant, replace_function
 
 ACCEPTED_FILE = "accepted.toml"
@@ -76,12 +75,7 @@ def inputs_module(assignment: Assignment) -> ModuleType | None:
     path = folder(assignment) / INPUTS_FILE
     if not path.is_file():
         return None
-    spec = importlib.util.spec_from_file_location(f"_mutant_inputs_{abs(hash(path))}", path)
-    if spec is None or spec.loader is None:
-        raise AssignmentError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(path, f"_mutant_inputs_{abs(hash(path))}", "mutant inputs")
 
 
 @dataclass(frozen=True)

@@ -38,9 +38,10 @@ from grader.reports.markdown import (
     format_points,
     not_gradable_reason,
     notes_section,
+    points_line,
 )
 from grader.reports.outline import plural
-from grader.reports.text import count, lesson_hint, status_words
+from grader.reports.text import count, lesson_hint
 
 __all__ = ["classroom_notice", "github_step_summary"]
 
@@ -108,8 +109,7 @@ def _hidden_item(check: CheckResult, *, with_hint: bool) -> str:
     lines = [
         f"- **{escape_markdown(check.function, inline=True)}** — "
         f"{escape_markdown(check.name, inline=True)} (hidden check)",
-        f"  *{format_points(check.points)} / {format_points(check.max_points)} points · "
-        f"{status_words(check.status)}*",
+        points_line(check),
     ]
     hint = lesson_hint(check.mistake) if with_hint else None
     if hint:

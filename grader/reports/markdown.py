@@ -230,13 +230,20 @@ def exercise_table(result: SubmissionResult) -> str:
     return "\n".join(rows)
 
 
+def points_line(check: CheckResult) -> str:
+    """The indented "*0 / 2 points · failed*" line under a check in a list."""
+    return (
+        f"  *{format_points(check.points)} / {format_points(check.max_points)} points · "
+        f"{status_words(check.status)}*"
+    )
+
+
 def failed_item(check: CheckResult, *, show_hint: bool = True) -> str:
     """One check that did not pass, on its own: "**function** — name: message", points, hint."""
     lines = [
         f"- **{_inline(check.function)}** — {_inline(check.name)}: "
         f"{_block(check_message(check), '  ')}",
-        f"  *{format_points(check.points)} / {format_points(check.max_points)} points · "
-        f"{status_words(check.status)}*",
+        points_line(check),
     ]
     hint = lesson_hint(check.mistake) if show_hint else None
     if hint:
