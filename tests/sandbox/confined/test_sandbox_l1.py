@@ -15,7 +15,7 @@ from grader.sandbox import levels
 from grader.sandbox.trusted.client import Limits, SandboxHost
 from grader.sandbox.trusted.errors import CallTimeout, SandboxError, WorkerCrashed
 
-HOSTILE = (Path(__file__).parent / "files" / "hostile.py").read_text()
+HOSTILE = (Path(__file__).parents[1] / "files" / "hostile.py").read_text()
 LIMITS = Limits(import_timeout=2.0, call_timeout=0.5, output_bytes=4096, restarts=2)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from grader.sandbox.trusted import launcher
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SCRIPT = """\
 import json
 from grader.sandbox.trusted.client import SandboxHost

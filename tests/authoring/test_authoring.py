@@ -18,7 +18,7 @@ import pytest
 from grader.authoring import MarkerError, check, generate, make_notebook, make_stub, write
 from grader.authoring.__main__ import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXERCISES = sorted(path.stem for path in (ROOT / "solutions").glob("ex[0-9][0-9]_*.py"))
 
 TINY = '''\

@@ -30,8 +30,8 @@ from grader.sandbox.trusted.errors import (
     WorkerUnstable,
 )
 
-HOSTILE = (Path(__file__).parent / "files" / "hostile.py").read_text()
-REPO = Path(__file__).resolve().parents[2]
+HOSTILE = (Path(__file__).parents[1] / "files" / "hostile.py").read_text()
+REPO = Path(__file__).resolve().parents[3]
 LIMITS = Limits(import_timeout=2.0, call_timeout=1.0, output_bytes=4096, restarts=2, processes=64)
 NAMESPACES = launcher.machine().namespaces
 needs_ns = pytest.mark.skipif(

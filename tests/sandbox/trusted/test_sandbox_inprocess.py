@@ -17,7 +17,7 @@ from grader.sandbox.trusted.errors import (
 )
 from grader.sandbox.trusted.inprocess import InProcessSubmission
 
-HOSTILE = (Path(__file__).parent / "files" / "hostile.py").read_text()
+HOSTILE = (Path(__file__).parents[1] / "files" / "hostile.py").read_text()
 
 
 @pytest.fixture

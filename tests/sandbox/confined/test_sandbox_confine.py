@@ -29,7 +29,7 @@ from grader.sandbox.confined import confine
 from grader.sandbox.trusted import launcher
 from grader.sandbox.trusted.client import ExerciseHandle, Limits, SandboxHost
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 LIMITS = Limits(import_timeout=5.0, call_timeout=5.0, output_bytes=4096, restarts=1)
 AVAILABLE = set(confine.available())
 ARCH = {"amd64": "x86_64", "arm64": "aarch64"}.get(platform.machine().lower(), platform.machine())
