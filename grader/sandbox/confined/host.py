@@ -485,7 +485,8 @@ def run(config: dict[str, Any], control: socket.socket, environ: set[str]) -> No
 
     hello = {"ok": True, "layers": layers, "startup": time.monotonic() - started,
              "torch": torch.__version__, "pid": os.getpid(),
-             "confine_seconds": confined.seconds, "details": details}  # fmt: skip
+             "confine_seconds": confined.seconds, "details": details,
+             "problems": confined.problems}  # fmt: skip
     control.send(json.dumps(hello).encode())
     host = _Host(control=control, inbox=config["inbox"], scratch_root=config["scratch"])
     host.serve()

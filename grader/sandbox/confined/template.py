@@ -128,7 +128,11 @@ class _Template:
             if self.own_pid_ns is None:
                 self.own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY)
             own_ns = self.own_pid_ns
-            mounts.unshare(mounts.CLONE_NEWPID)
+            try:
+                mounts.unshare(mounts.CLONE_NEWPID)
+            except OSError as exc:  # a container that refuses it: the judge tries without
+                return {"ok": False, "setup_failed": "namespaces",
+                        "error": f"{type(exc).__name__}: {exc}"}, []  # fmt: skip
         pid = -1
         try:
             pid = os.fork()
@@ -145,7 +149,13 @@ class _Template:
     def become_host(
         self, serve: dict[str, Any], setup: dict[str, Any] | None, *, control: int, log: int
     ) -> NoReturn:
-        """In the forked child: shed the template's state, isolate, drop privileges, serve."""
+        """In the forked child: shed the template's state, isolate, drop privileges, serve.
+
+        A layer that fails to set up ends this child, never half-isolated; it
+        first tells the judge which layer failed and why (one packet on its
+        control socket), so that the judge can try a host without that layer.
+        """
+        stage = "host"  # what is being set up: the layer a failure costs
         try:
             os.setsid()
             self.libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -158,23 +168,32 @@ class _Template:
                 channel.detach()  # their descriptors go below; the objects must not close others'
             os.closerange(4, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
             config = dict(serve)
+            user = serve.get("user")
             if setup is not None:
                 from grader.sandbox.confined import confine, mounts
 
+                stage = "namespaces"
                 config["applied"] = mounts.isolate(setup)
                 config["inbox"], config["scratch"] = mounts.INBOX, mounts.SCRATCH
-                confine.drop_privileges(serve.get("user"))
-            elif serve.get("user") is not None:  # no namespaces: still never root (L1, L2)
+                stage = "uid-switch" if user is not None else "namespaces"
+                confine.drop_privileges(user)
+            elif user is not None:  # no namespaces: still never root (L1, L2)
                 from grader.sandbox.confined import confine
 
-                confine.drop_privileges(serve["user"])
+                stage = "uid-switch"
+                confine.drop_privileges(user)
+            stage = "host"
             from grader.sandbox.confined import host
 
             host.run(config, socket.socket(fileno=3), self.environ)
         except BaseException as exc:  # fail closed: a host never serves half-isolated
+            reason = f"{type(exc).__name__}: {exc}"
             with contextlib.suppress(BaseException):
-                print(f"sandbox setup failed: {type(exc).__name__}: {exc}", file=sys.stderr,
-                      flush=True)  # fmt: skip
+                print(f"sandbox setup failed: {stage}: {reason}", file=sys.stderr, flush=True)
+            if stage != "host":
+                with contextlib.suppress(BaseException):
+                    failed = {"ok": False, "setup_failed": stage, "error": reason}
+                    os.write(3, json.dumps(failed).encode())
             os._exit(_SETUP_FAILED)
 
 

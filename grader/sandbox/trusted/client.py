@@ -31,7 +31,13 @@ from typing import TYPE_CHECKING, Any
 from grader.model import Isolation
 from grader.sandbox import levels
 from grader.sandbox.trusted import launcher, staging
-from grader.sandbox.trusted.errors import IsolationError, Locate, NoTasks, SandboxError
+from grader.sandbox.trusted.errors import (
+    IsolationError,
+    Locate,
+    NoTasks,
+    SandboxError,
+    SetupFailed,
+)
 from grader.sandbox.trusted.limits import Limits, configured
 from grader.sandbox.trusted.session import ExerciseHandle, SubmissionSandbox
 from grader.sandbox.trusted.spawner import HostProcess, HostTemplate
@@ -84,6 +90,8 @@ class SandboxHost:
         self.limits = configured() if limits is None else limits
         self._require = require
         self._namespaces = namespaces
+        self._uid_switch = True  # False once the switch failed to set up here
+        self._fallbacks: list[str] = []  # layers that failed to set up: why, for the report
         if require is not None:
             levels.missing_for(require, ())  # an unknown level name fails here
         repo = Path(__file__).resolve().parents[3]
@@ -122,6 +130,40 @@ class SandboxHost:
         template = self._template()
         if on_launch is not None:
             on_launch()
+        while True:
+            try:
+                self._start_host(template)
+                break
+            except SetupFailed as failure:
+                state.stop_process()
+                self._fall_back(failure)
+        self.startup_seconds = time.monotonic() - started
+
+    def _fall_back(self, failure: SetupFailed) -> None:
+        """A layer could not be set up on this machine: go on without it, a level
+        lower and saying so (report notes, stderr), unless it was asked for.
+
+        docs/threats.md G9: never silent. `--require-isolation` that the lower
+        plan cannot meet refuses at the next attempt, naming this failure.
+        """
+        if failure.layer == "namespaces" and self._namespaces is not False:
+            if self._namespaces is True:  # the caller asked for them: no way around
+                raise failure
+            self._namespaces = False
+        elif failure.layer == "uid-switch" and self._uid_switch:
+            self._uid_switch = False
+        else:
+            raise SandboxError(f"{failure}{self._log_tail()}")
+        note = (f"{failure.layer}: not in force: setting it up failed on this machine "
+                f"({failure.reason}); graded without it")  # fmt: skip
+        self._fallbacks.append(note)
+        if self._require is None:
+            print(f"warning: sandbox: {note}", file=sys.stderr, flush=True)
+
+    def _start_host(self, template: HostTemplate) -> None:
+        """Fork one host from `template` with the plan this machine allows now, and
+        check what it reports; `SetupFailed` when a layer could not be set up."""
+        state = self._state
         use_ns = launcher.machine().namespaces if self._namespaces is None else self._namespaces
         if use_ns and state.cgroup is None:
             state.cgroup = launcher.make_pids_cgroup(self.limits.processes)
@@ -131,17 +173,22 @@ class SandboxHost:
             secrets=self._masks,
             probes=self._probes,
             namespaces=self._namespaces,
+            uid_switch=self._uid_switch,
             cgroup=state.cgroup,
         )
-        notes = self._close_secrets(plan.serve.get("user"))
+        unclosed = self._close_secrets(plan.serve.get("user"))
+        notes = [*self._fallbacks, *unclosed]
         planned = [*plan.planned, "codec"]
         if self._require is not None and levels.missing_for(self._require, planned):
-            raise IsolationError(_refusal(self._require, planned))
+            raise IsolationError(self._refusal(planned))
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             state.process = template.fork_host(plan, control_fd=theirs.fileno(),
                                                log_fd=state.log.fileno(),
                                                timeout=_STARTUP_TIMEOUT)  # fmt: skip
+        except SetupFailed:
+            ours.close()
+            raise
         except SandboxError as error:
             ours.close()
             raise SandboxError(f"{error}{self._log_tail()}") from None
@@ -152,10 +199,12 @@ class SandboxHost:
             theirs.close()
         state.control = ours
         hello = self._receive(_STARTUP_TIMEOUT)
-        self.startup_seconds = time.monotonic() - started
         layers = tuple(hello.get("layers", ()))
         details = {str(k): str(v) for k, v in dict(hello.get("details", {})).items()}
-        if "uid-switch" in layers and plan.serve.get("user") is not None and not notes:
+        for problem in hello.get("problems", ()):  # a layer confine.py could not apply here
+            names, _, why = str(problem).partition(": ")
+            notes.append(f"{names}: not in force: {why}")
+        if "uid-switch" in layers and plan.serve.get("user") is not None and not unclosed:
             layers += (levels.SECRETS_CLOSED,)
             details[levels.SECRETS_CLOSED] = (
                 f"{len(self._masks) + 2} secret paths closed to uid {plan.serve['user'][0]}, "
@@ -166,7 +215,17 @@ class SandboxHost:
         self.isolation = Isolation(levels.level_of(layers), layers, tuple(notes),
                                    tuple(details.items()))  # fmt: skip
         if self._require is not None and levels.missing_for(self._require, layers):
-            raise IsolationError(_refusal(self._require, layers))
+            raise IsolationError(self._refusal(layers))
+
+    def _refusal(self, layers: Sequence[str]) -> str:
+        assert self._require is not None
+        message = _refusal(self._require, layers)
+        if self._fallbacks:
+            message += ". On this machine " + "; ".join(self._fallbacks) + (
+                ": grade where that layer can be set up (as root, outside a container that "
+                "forbids it), or lower --require-isolation"
+            )
+        return message
 
     def _close_secrets(self, user: Sequence[int] | None) -> list[str]:
         """As root, before the host starts: close the secrets and the judge's own files
@@ -218,6 +277,8 @@ class SandboxHost:
             self._state.stop_process()
             raise SandboxError(f"the sandbox host stopped answering{tail}")
         reply = json.loads(data)
+        if reply.get("setup_failed"):  # the host's last word before it exits
+            raise SetupFailed(str(reply["setup_failed"]), str(reply.get("error")))
         if not reply.get("ok"):
             kind = NoTasks if reply.get("no_tasks") else SandboxError
             raise kind(f"the sandbox host refused a request: {reply.get('error')}")

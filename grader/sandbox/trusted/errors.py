@@ -29,6 +29,7 @@ __all__ = [
     "Locate",
     "NoTasks",
     "SandboxError",
+    "SetupFailed",
     "StudentFault",
     "StudentRaised",
     "ValueRejected",
@@ -125,6 +126,20 @@ class SandboxError(GraderError):
 
 class IsolationError(SandboxError):
     """The isolation level the caller required cannot be reached on this machine."""
+
+
+class SetupFailed(SandboxError):
+    """A layer of the host's isolation could not be set up on this machine.
+
+    `layer` is what failed (``"namespaces"`` or ``"uid-switch"``), `reason`
+    the error as the host saw it. The client then tries again without that
+    layer (a level lower, said in the report) unless the caller requires it.
+    """
+
+    def __init__(self, layer: str, reason: str) -> None:
+        super().__init__(f"sandbox setup failed: {layer}: {reason}")
+        self.layer = layer
+        self.reason = reason
 
 
 class NoTasks(SandboxError):

@@ -361,6 +361,7 @@ def plan_host(
     probes: Sequence[Path] = (),
     python: str = sys.executable,
     namespaces: bool | None = None,
+    uid_switch: bool = True,
     scratch_bytes: int = 512 << 20,
     cgroup: Path | None = None,
 ) -> HostPlan:
@@ -368,8 +369,9 @@ def plan_host(
 
     `cgroup` (from `make_pids_cgroup`) is joined by the host during its setup;
     it is only used with namespaces. `namespaces=None` uses them when the
-    machine allows; False never does (for a fast L1 host in tests); True
-    requires them (ValueError otherwise).
+    machine allows; False never does (for a fast L1 host in tests, or after
+    their setup failed here); True requires them (ValueError otherwise).
+    `uid_switch=False` keeps the host's uid (after the switch failed here).
     """
     probe = machine(python)
     use_ns = probe.namespaces if namespaces is None else namespaces
@@ -386,9 +388,9 @@ def plan_host(
         "cgroup": str(cgroup) if cgroup and use_ns else None,
         "confine": list(probe.confine),  # what the host applies to itself, on every path
         # As root: the host gives up root for this user before it serves, on every path.
-        "user": list(probe.user) if probe.uid_switch else None,
+        "user": list(probe.user) if probe.uid_switch and uid_switch else None,
     }
-    switch = ("uid-switch",) if probe.uid_switch else ()
+    switch = ("uid-switch",) if serve["user"] is not None else ()
     if not use_ns:
         planned = ("subprocess", "rlimits", "setsid", "env-allowlist", *switch, *probe.confine)
         return HostPlan(serve, None, planned)
@@ -396,7 +398,7 @@ def plan_host(
         "inbox": str(inbox),
         "secrets": [str(p) for p in secrets],
         "scratch_bytes": scratch_bytes,
-        "uid": probe.user[0] if probe.uid_switch else None,
+        "uid": serve["user"][0] if serve["user"] is not None else None,
         "cgroup": serve["cgroup"],
         # What the host needs to run; kept visible if it lives where scratch goes (/tmp).
         "keep": sorted(_host_needs(repo, python)),

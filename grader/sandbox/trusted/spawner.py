@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.sandbox.trusted import launcher
-from grader.sandbox.trusted.errors import SandboxError
+from grader.sandbox.trusted.errors import SandboxError, SetupFailed
 
 __all__ = ["HostProcess", "HostTemplate"]
 
@@ -168,6 +168,8 @@ class HostTemplate:
         if not reply.get("ok"):
             for fd in got:
                 os.close(fd)
+            if reply.get("setup_failed"):
+                raise SetupFailed(str(reply["setup_failed"]), str(reply.get("error")))
             raise SandboxError(f"the host template refused a request: {reply.get('error')}")
         return reply, got
 

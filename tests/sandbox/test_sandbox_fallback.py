@@ -1,0 +1,89 @@
+"""A layer that cannot be set up costs a level, not the class.
+
+This machine offers L3. The test breaks the namespace setup the way a
+restricted container does (the host's setup hits a path it cannot open:
+here a pids cgroup that is gone), by rewriting the plan the launcher makes.
+The host then tells the judge which layer failed and exits; the judge grades
+at L2 without namespaces (Landlock and seccomp still hold) and says why in
+the report's notes and on stderr, unless `--require-isolation` asks for
+what failed, which then refuses naming it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from grader.sandbox.trusted import launcher
+from grader.sandbox.trusted.client import Limits, SandboxHost
+from grader.sandbox.trusted.errors import IsolationError, StudentRaised
+from grader.sandbox.trusted.spawner import HostTemplate
+
+LIMITS = Limits(import_timeout=5.0, call_timeout=2.0, restarts=1)
+GONE = "/sys/fs/cgroup/grader-gone-for-the-fallback-test"
+SOURCE = """
+def add(a, b):
+    return a + b
+
+def read(path):
+    with open(path) as handle:
+        return handle.read()
+"""
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostTemplate]:
+    """One template (one library import) for both tests."""
+    started = HostTemplate.start(log=tmp_path_factory.mktemp("fallback") / "template.log")
+    yield started
+    started.close()
+
+
+@pytest.fixture
+def broken_namespaces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every plan with namespaces gets a setup that fails inside the host."""
+    assert launcher.machine().namespaces, "this machine is expected to offer namespaces"
+    real = launcher.plan_host
+
+    def plan(**options: object) -> launcher.HostPlan:
+        made = real(**options)  # type: ignore[arg-type]
+        if made.setup is None:
+            return made
+        return dataclasses.replace(made, setup={**made.setup, "cgroup": GONE})
+
+    monkeypatch.setattr(launcher, "plan_host", plan)
+
+
+def test_a_namespace_setup_failure_falls_back_to_l2_and_says_why(
+    template: HostTemplate, broken_namespaces: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with SandboxHost(LIMITS, template=template.channel()) as host:
+        isolation = host.isolation
+        with host.submission({"ex01_add": SOURCE}) as student:
+            ex = student.exercise("ex01_add")
+            assert ex.call("add", 2, 3) == 5  # still grades
+            check = Path(launcher.default_secrets(Path(__file__).resolve().parents[2])[0])
+            hidden = next(p for p in check.rglob("*.py"))
+            with pytest.raises(StudentRaised, match="PermissionError"):  # Landlock holds
+                ex.call("read", str(hidden))
+    assert isolation.level == "L2"
+    assert "pidns" not in isolation.layers and "landlock-fs" in isolation.layers
+    recorded = isolation.to_dict()["notes"]  # as report.json records it
+    fell = [note for note in recorded if note.startswith("namespaces: not in force: ")]
+    assert fell and "FileNotFoundError" in fell[0] and GONE in fell[0], recorded
+    assert "graded without it" in fell[0]
+    assert "warning: sandbox: namespaces: not in force: " in capsys.readouterr().err
+
+
+def test_a_required_level_refuses_naming_the_setup_failure(
+    template: HostTemplate, broken_namespaces: None
+) -> None:
+    with pytest.raises(IsolationError) as refused:
+        SandboxHost(LIMITS, require="L3", template=template.channel())
+    message = str(refused.value)
+    assert "L3 is required" in message and "pidns" in message
+    assert "namespaces: not in force: setting it up failed" in message
+    assert "FileNotFoundError" in message and "lower --require-isolation" in message
