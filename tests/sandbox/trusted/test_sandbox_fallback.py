@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from grader.assignment import current
 from grader.sandbox.trusted import launcher
 from grader.sandbox.trusted.client import Limits, SandboxHost
 from grader.sandbox.trusted.errors import IsolationError, StudentRaised
@@ -65,8 +65,7 @@ def test_a_namespace_setup_failure_falls_back_to_l2_and_says_why(
         with host.submission({"ex01_add": SOURCE}) as student:
             ex = student.exercise("ex01_add")
             assert ex.call("add", 2, 3) == 5  # still grades
-            check = Path(launcher.default_secrets(Path(__file__).resolve().parents[2])[0])
-            hidden = next(p for p in check.rglob("*.py"))
+            hidden = next(current().checks_dir.glob("check_*.py"))
             with pytest.raises(StudentRaised, match="PermissionError"):  # Landlock holds
                 ex.call("read", str(hidden))
     assert isolation.level == "L2"
