@@ -85,9 +85,7 @@ class SubmissionSandbox:
             path.write_text(text, encoding="utf-8")
             path.chmod(0o644)
         self._handles: dict[str, ExerciseHandle] = {}
-        self._live: _Live | None = None
-        self._loaded: set[str] = set()  # modules imported into the live worker
-        self._speaker: ExerciseHandle | None = None  # whose request the worker ran last
+        self._worker = _SharedWorker(host, self._session)
         self._closed = False
 
     def exercise(self, name: str) -> ExerciseHandle:
@@ -96,7 +94,9 @@ class SubmissionSandbox:
             raise SandboxError("this submission's sandbox is closed")
         handle = self._handles.get(name)
         if handle is None:
-            handle = ExerciseHandle(self._host, self, name, present=name in self._sources)
+            handle = ExerciseHandle(
+                self._host, self, self._worker, name, present=name in self._sources
+            )
             self._handles[name] = handle
         return handle
 
@@ -125,29 +125,110 @@ class SubmissionSandbox:
         """Whether `close()` was called."""
         return self._closed
 
-    # ---------------------------------------------------------------- the worker (internal)
+    def close(self) -> None:
+        """Kill every process of this submission and delete its files."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._worker.close()
+            if not self._host.closed:
+                self._host.control({"op": "sweep", "session": self._session})
+        finally:
+            shutil.rmtree(self._dir, ignore_errors=True)
 
-    def worker_for(self, handle: ExerciseHandle) -> tuple[_Live, bool]:
-        """The live worker, started if need be, and whether `handle`'s module is in it."""
+    def __enter__(self) -> SubmissionSandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass
+class _Live:
+    pid: int
+    sock: socket.socket
+    out_fd: int
+
+
+class _OutputBuffer:
+    """What one exercise's code printed, capped at `Limits.output_bytes`; the rest is counted."""
+
+    def __init__(self, cap: int) -> None:
+        self._cap = cap
+        self._data = bytearray()
+        self._dropped = 0
+
+    def drain(self, fd: int) -> None:
+        """Take what is waiting on the worker's output pipe."""
+        from grader.sandbox.wire import protocol
+
+        for _ in range(16):  # bounded: a flood must not starve the deadline
+            chunk = protocol.drain(fd)
+            if not chunk:
+                return
+            room = self._cap - len(self._data)
+            if room > 0:
+                self._data += chunk[:room]
+            self._dropped += max(0, len(chunk) - max(room, 0))
+
+    def text(self) -> str:
+        text = self._data.decode("utf-8", errors="replace")
+        if self._dropped:
+            text += f"\n[... {self._dropped} more bytes of output dropped]"
+        return text
+
+
+class _SharedWorker:
+    """The one worker a submission's exercises share: its only owner.
+
+    Only this class touches the worker's process, socket and output pipe, and
+    knows which modules are loaded in it and whose request it ran last (the
+    *speaker*: what the worker prints belongs to the exercise that asked). The
+    exercise handles ask it for the worker and tell it when a fault ends it.
+    """
+
+    def __init__(self, host: SandboxHost, session: str) -> None:
+        self._host = host
+        self._session = session
+        self._live: _Live | None = None
+        self._loaded: set[str] = set()  # modules imported into the live worker
+        self._speaker: _OutputBuffer | None = None  # who gets what the worker prints now
+        self._closed = False
+
+    @property
+    def running(self) -> bool:
+        return self._live is not None
+
+    def acquire(self, module: str, out: _OutputBuffer) -> tuple[_Live, bool]:
+        """The live worker, started if need be, and whether `module` is loaded in it.
+
+        From now on what the worker prints goes to `out`.
+        """
         if self._closed:
             raise SandboxError("this submission's sandbox is closed")
         speaker = self._speaker
-        if self._live is not None and speaker is not None and speaker is not handle:
-            speaker._drain(self._live.out_fd)  # what was printed since its request is its own
+        if self._live is not None and speaker is not None and speaker is not out:
+            speaker.drain(self._live.out_fd)  # what was printed since its request is its own
         if self._live is not None and not _idle(self._live.sock):
             # Gone, or talking out of turn, between requests: something an earlier
             # request left running (a thread, a child) did it, not this exercise.
-            self.end_worker(0.0, speaker or handle)
-        self._speaker = handle
+            self.end(0.0, speaker or out)
+        self._speaker = out
         if self._live is None:
             self._live = self._spawn()
             self._loaded = set()
-        return self._live, handle.name in self._loaded
+        return self._live, module in self._loaded
 
-    def mark_loaded(self, name: str) -> None:
-        self._loaded.add(name)
+    def mark_loaded(self, module: str) -> None:
+        self._loaded.add(module)
 
-    def end_worker(self, wait: float, listener: ExerciseHandle) -> dict[str, Any]:
+    def flush(self, out: _OutputBuffer) -> None:
+        """Move what the worker printed into `out`, if it is the speaker."""
+        if self._live is not None and self._speaker is out:
+            out.drain(self._live.out_fd)
+
+    def end(self, wait: float, listener: _OutputBuffer) -> dict[str, Any]:
         """Have the host end the worker; how it ended. Its last output goes to `listener`."""
         live, self._live = self._live, None
         self._loaded = set()
@@ -156,7 +237,17 @@ class SubmissionSandbox:
         try:
             return self._host.control({"op": "stop", "pid": live.pid, "wait": wait})
         finally:
-            listener._drain(live.out_fd)
+            listener.drain(live.out_fd)
+            live.sock.close()
+            os.close(live.out_fd)
+
+    def close(self) -> None:
+        """Close our ends only: the host's sweep ends the worker and all it started."""
+        self._closed = True
+        live, self._live = self._live, None
+        if live is not None:
+            if self._speaker is not None:
+                self._speaker.drain(live.out_fd)
             live.sock.close()
             os.close(live.out_fd)
 
@@ -183,46 +274,23 @@ class SubmissionSandbox:
             os.close(write_fd)
         return _Live(int(reply["pid"]), ours, read_fd)
 
-    def close(self) -> None:
-        """Kill every process of this submission and delete its files."""
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            live, self._live = self._live, None
-            if live is not None:  # our ends only: the sweep ends the worker and all it started
-                if self._speaker is not None:
-                    self._speaker._drain(live.out_fd)
-                live.sock.close()
-                os.close(live.out_fd)
-            if not self._host.closed:
-                self._host.control({"op": "sweep", "session": self._session})
-        finally:
-            shutil.rmtree(self._dir, ignore_errors=True)
-
-    def __enter__(self) -> SubmissionSandbox:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-@dataclass
-class _Live:
-    pid: int
-    sock: socket.socket
-    out_fd: int
-
 
 class ExerciseHandle:
     """Calls into one exercise's module in the submission's worker."""
 
     def __init__(
-        self, host: SandboxHost, owner: SubmissionSandbox, name: str, *, present: bool
+        self,
+        host: SandboxHost,
+        owner: SubmissionSandbox,
+        worker: _SharedWorker,
+        name: str,
+        *,
+        present: bool,
     ) -> None:
         self.name = name
         self._host = host
         self._owner = owner
+        self._worker = worker
         self._limits = host.limits
         self._display = owner.display(name)
         self._locate = owner.locator(name)
@@ -231,8 +299,7 @@ class ExerciseHandle:
             self._failure = ImportFailed(f"{self._display} was not found in your submission",
                                          kind="missing")  # fmt: skip
         self._faults = 0  # workers ended while running this exercise's requests
-        self._out = bytearray()
-        self._dropped = 0
+        self._out = _OutputBuffer(self._limits.output_bytes)
 
     # ---------------------------------------------------------------- public
 
@@ -255,37 +322,20 @@ class ExerciseHandle:
 
     def output(self) -> str:
         """What the student's code printed so far (stdout and stderr, capped)."""
-        live = self._owner._live
-        if live is not None and self._owner._speaker is self:
-            self._drain(live.out_fd)
-        text = self._out.decode("utf-8", errors="replace")
-        if self._dropped:
-            text += f"\n[... {self._dropped} more bytes of output dropped]"
-        return text
+        self._worker.flush(self._out)
+        return self._out.text()
 
     def stop(self) -> None:
         """End the submission's worker, if one is running (the next call starts another)."""
-        if self._owner._live is not None:
-            self._owner.end_worker(0.0, self)
+        if self._worker.running:
+            self._worker.end(0.0, self._out)
 
     # ---------------------------------------------------------------- internals
-
-    def _drain(self, fd: int) -> None:
-        from grader.sandbox.wire import protocol
-
-        for _ in range(16):  # bounded: a flood must not starve the deadline
-            chunk = protocol.drain(fd)
-            if not chunk:
-                return
-            room = self._limits.output_bytes - len(self._out)
-            if room > 0:
-                self._out += chunk[:room]
-            self._dropped += max(0, len(chunk) - max(room, 0))
 
     def _end(self, wait: float) -> dict[str, Any]:
         """End the worker after a fault in this exercise's request; counts toward its limit."""
         self._faults += 1
-        return self._owner.end_worker(wait, self)
+        return self._worker.end(wait, self._out)
 
     def _start(self) -> _Live:
         from grader.sandbox.wire import protocol
@@ -297,7 +347,7 @@ class ExerciseHandle:
                 f"worker unstable: restarted {self._limits.restarts} times after failures "
                 f"in {self._display}; its remaining checks are not run"
             )
-        live, loaded = self._owner.worker_for(self)
+        live, loaded = self._worker.acquire(self.name, self._out)
         if loaded:
             return live
         try:
@@ -308,7 +358,7 @@ class ExerciseHandle:
         self._failure = self._await_ready(live)
         if self._failure is not None:
             raise self._failure
-        self._owner.mark_loaded(self.name)
+        self._worker.mark_loaded(self.name)
         return live
 
     def _await_ready(self, live: _Live) -> ImportFailed | None:
@@ -324,7 +374,7 @@ class ExerciseHandle:
                     live.sock,
                     max_bytes=1 << 20,
                     deadline=deadline,
-                    watch={live.out_fd: lambda: self._drain(live.out_fd)},
+                    watch={live.out_fd: lambda: self._out.drain(live.out_fd)},
                 )
                 if "progress" not in header:
                     break
@@ -343,7 +393,7 @@ class ExerciseHandle:
         if header.get("ready") is True:
             return None
         if header.get("kind") == "memory":  # its heap is suspect: the others get a fresh one
-            self._owner.end_worker(0.0, self)
+            self._worker.end(0.0, self._out)
         return import_fault(header, self._display, self._locate)
 
     def _request(
@@ -377,7 +427,7 @@ class ExerciseHandle:
                 live.sock,
                 max_bytes=self._limits.frame_bytes(),
                 deadline=deadline,
-                watch={live.out_fd: lambda: self._drain(live.out_fd)},
+                watch={live.out_fd: lambda: self._out.drain(live.out_fd)},
             )
         except (protocol.FrameTimeout, TimeoutError):
             self._end(wait=0.0)
