@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 FILES = Path(__file__).parent / "files"
+REPO = Path(__file__).resolve().parents[2]
 RUNNER = Path(__file__).parent / "level_runner.py"
 
 
@@ -69,9 +70,15 @@ def _attack(level: str, course: Path) -> dict[str, object]:
                 "connect_tcp": ["connect_tcp", tcp.getsockname()[1]],
             },
         }
-        done = subprocess.run([sys.executable, str(RUNNER), level], input=json.dumps(config),
-                              capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+        outcomes = _run(level, config)
         unix_path.unlink()
+    return outcomes
+
+
+def _run(level: str, config: dict[str, object], env: dict[str, str] | None = None) -> dict:
+    done = subprocess.run([sys.executable, str(RUNNER), level], input=json.dumps(config),
+                          capture_output=True, text=True, timeout=120, check=False,
+                          env=env)  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout)
 
@@ -101,3 +108,50 @@ def test_each_level_holds_what_it_promises(level: str, course: Path) -> None:
         assert str(outcomes["connect_tcp"]).startswith("refused")
     assert (course / "out" / "bob" / "report.json").read_text() == '{"score": 100}\n'
     assert not (course / "out" / "mallory.json").exists()
+
+
+@pytest.fixture
+def open_tmp() -> Iterator[Path]:
+    """A temporary folder the sandbox user may enter (pytest's own is root's alone)."""
+    root = Path(tempfile.mkdtemp(prefix="levels-links-"))
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def test_symlinked_checks_and_output_folder_hold_at_l1_as_root(open_tmp: Path) -> None:
+    """`--out` and the assignment's `checks/` reached through `ln -s`, as many setups have:
+    what is closed is what the links point to, so going through the link or straight to
+    its target, the submission (as the sandbox user, no Landlock, no namespaces) can
+    neither read the checks nor read, rewrite or plant a report."""
+    course, elsewhere = open_tmp / "course", open_tmp / "elsewhere"
+    shutil.copytree(REPO / "examples" / "assignments" / "tensor_basics", course / "tb")
+    (elsewhere / "out" / "bob").mkdir(parents=True)
+    (elsewhere / "out" / "bob" / "report.json").write_text('{"score": 100}\n')
+    shutil.move(course / "tb" / "checks", elsewhere / "checks")
+    (course / "tb" / "checks").symlink_to(elsewhere / "checks")
+    (course / "out").symlink_to(elsewhere / "out")
+    for path in (open_tmp, *open_tmp.rglob("*")):  # as an instructor's checkout is: open to all
+        if not path.is_symlink():
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    check = next((course / "tb" / "checks").glob("check_*.py"))
+    config = {
+        "source": (FILES / "attacks.py").read_text(),
+        "secrets": [str(course / "out")],  # as the judge gets `--out`: the link, unresolved
+        "attacks": {
+            "read_check_by_link": ["read", str(check)],
+            "read_check": ["read", str(elsewhere / "checks" / check.name)],
+            "list_out_by_link": ["listing", str(course / "out")],
+            "list_out": ["listing", str(elsewhere / "out")],
+            "rewrite_by_link": ["write", str(course / "out" / "bob" / "report.json")],
+            "rewrite": ["write", str(elsewhere / "out" / "bob" / "report.json")],
+            "plant_by_link": ["write", str(course / "out" / "mallory.json")],
+        },
+    }
+    env = {**os.environ, "GRADER_ASSIGNMENT": str(course / "tb")}
+    outcomes = _run("L1", config, env)
+    assert outcomes["level"] == "L1" and outcomes["uid"] != 0
+    assert "secrets-closed-to-uid" in outcomes["layers"], outcomes["notes"]
+    for attack in config["attacks"]:  # type: ignore[union-attr]
+        assert str(outcomes[attack]).startswith("refused"), (attack, outcomes)
+    assert (elsewhere / "out" / "bob" / "report.json").read_text() == '{"score": 100}\n'
+    assert not (elsewhere / "out" / "mallory.json").exists()
