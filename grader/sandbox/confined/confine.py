@@ -329,7 +329,9 @@ def landlock_rules(
 AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
 _X32_SYSCALL_BIT = 0x40000000
 
-# From the kernel's uapi headers: asm/unistd_64.h (x86_64), asm-generic/unistd.h (aarch64).
+# From the kernel's uapi headers: asm/unistd_64.h (x86_64), asm-generic/unistd.h (aarch64);
+# the tests check every number against the system's libseccomp as well. Why not libseccomp
+# itself: docs/threats.md, "The seccomp filter".
 _DENIED = {  # name: (x86_64, aarch64); None where the call does not exist
     "ptrace": (101, 117),
     "process_vm_readv": (310, 270),
@@ -507,7 +509,8 @@ def _arch() -> str | None:
 
 def seccomp_backend() -> str:
     """Which seccomp filter this process installs, in words for the report."""
-    return f"hand-written BPF for {_arch()} (syscall numbers checked for x86_64 and aarch64)"
+    return (f"hand-written BPF for {_arch()} (syscall numbers and arch tokens checked against "
+            "libseccomp for x86_64 and aarch64; other ABIs refused)")
 
 
 def _seccomp_supported() -> bool:

@@ -13,6 +13,7 @@ interpreter.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import platform
 import re
@@ -444,6 +445,29 @@ def test_syscall_numbers_match_the_kernel_headers(arch: str) -> None:
     for name, nr in confine.denied_syscalls(arch).items():
         found = re.search(rf"#define __NR(?:3264)?_{name}\s+(\d+)", text)
         assert found and int(found.group(1)) == nr, (arch, name)
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "aarch64"])
+def test_syscall_numbers_and_arch_tokens_match_libseccomp(arch: str) -> None:
+    """The system's libseccomp (libseccomp2: apt itself needs it on Debian and Ubuntu)
+    speaks for each architecture: every number the hand-written filter uses, the
+    calls it dispatches on and seccomp(2) itself, and the audit token it checks."""
+    lib = ctypes.CDLL("libseccomp.so.2")
+    lib.seccomp_arch_resolve_name.argtypes = [ctypes.c_char_p]
+    lib.seccomp_arch_resolve_name.restype = ctypes.c_uint32
+    lib.seccomp_syscall_resolve_name_arch.argtypes = [ctypes.c_uint32, ctypes.c_char_p]
+    token = lib.seccomp_arch_resolve_name(arch.encode())
+    assert token == confine.AUDIT_ARCH[arch]
+    column = ("x86_64", "aarch64").index(arch)
+    table = {**confine._DENIED, **confine._SPECIAL}
+    numbers = {name: pair[column] for name, pair in table.items()}
+    numbers["seccomp"] = confine._NR_SECCOMP[arch]
+    for name, nr in numbers.items():
+        theirs = lib.seccomp_syscall_resolve_name_arch(token, name.encode())
+        if nr is None:  # not a call on this architecture: libseccomp has no number either
+            assert theirs < 0, (arch, name, theirs)
+        else:
+            assert theirs == nr, (arch, name, nr, theirs)
 
 
 # ------------------------------------------------------------------ the allowlist
