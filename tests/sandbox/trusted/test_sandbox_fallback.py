@@ -6,7 +6,8 @@ here a pids cgroup that is gone), by rewriting the plan the launcher makes.
 The host then tells the judge which layer failed and exits; the judge grades
 at L2 without namespaces (Landlock and seccomp still hold) and says why in
 the report's notes and on stderr, unless `--require-isolation` asks for
-what failed, which then refuses naming it.
+what failed, which then refuses naming it. A uid switch that does not stick
+costs that layer the same way.
 """
 
 from __future__ import annotations
@@ -86,3 +87,28 @@ def test_a_required_level_refuses_naming_the_setup_failure(
     assert "L3 is required" in message and "pidns" in message
     assert "namespaces: not in force: setting it up failed" in message
     assert "FileNotFoundError" in message and "lower --require-isolation" in message
+
+
+def test_a_uid_switch_that_does_not_stick_falls_back_and_says_why(
+    template: HostTemplate, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``GRADER_SANDBOX_USER=4294967295:65534``: uid -1 means "unchanged" to setresuid,
+    so the host stays root; it notices, names the layer and exits, and the judge goes on
+    without the switch (Landlock and seccomp still make L2)."""
+    real = launcher.plan_host
+
+    def plan(**options: object) -> launcher.HostPlan:
+        made = real(**options)  # type: ignore[arg-type]
+        if options.get("uid_switch") is False:  # the judge's second try: no switch asked
+            return made
+        return dataclasses.replace(made, serve={**made.serve, "user": [2**32 - 1, 65534]})
+
+    monkeypatch.setattr(launcher, "plan_host", plan)
+    with SandboxHost(LIMITS, namespaces=False, template=template.channel()) as host:
+        isolation = host.isolation
+        with host.submission({"ex01_add": SOURCE}) as student:
+            assert student.exercise("ex01_add").call("add", 2, 3) == 5
+    assert isolation.level == "L2" and "uid-switch" not in isolation.layers
+    fell = [note for note in isolation.notes if note.startswith("uid-switch: not in force: ")]
+    assert fell and "did not stick" in fell[0], isolation.notes
+    assert "warning: sandbox: uid-switch: not in force: " in capsys.readouterr().err
