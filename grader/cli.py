@@ -26,6 +26,7 @@ from grader.commands import (
     merge,
     mutants,
     release,
+    similarity,
     stubs,
     verify,
 )
@@ -33,7 +34,7 @@ from grader.errors import GraderError
 from grader.sandbox.levels import LEVEL_SUMMARY, REQUIRABLE, requirement
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-VERBS = [grade, verify, mutants, stubs, ci_grade, merge, gradescope, check, release]
+VERBS = [grade, verify, mutants, stubs, ci_grade, merge, gradescope, similarity, check, release]
 STUDENT_VERBS = (check,)  # all the student bundle can run; its `grader --help` lists only these
 GRADING_VERBS = {"grade", "verify", "ci-grade", "mutants"}  # the verbs that start sandboxed workers
 

@@ -14,7 +14,8 @@ Per submission, under ``OUT/<name>/``:
 - ``staff.log``    tracebacks of grader errors, only when there are some (staff)
 
 Per class, under ``OUT/``: ``gradebook.csv``, ``junit.xml`` and ``summary.html``
-(the instructor's overview, linking each ``feedback.html``).
+(the instructor's overview, linking each ``feedback.html``, and
+``similarity.html`` once ``grader similarity`` has written it there).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from grader.reports.junit import junit_xml
 from grader.reports.markdown import feedback_markdown
 from grader.reports.table import summary_table, summary_text
 
+SIMILARITY_PAGE = "similarity.html"  # written by `grader similarity`, linked when present
+
 __all__ = [
     "classroom_notice",
     "feedback_html",
@@ -52,6 +55,7 @@ __all__ = [
     "write_class_reports",
     "write_json_atomic",
     "write_submission_reports",
+    "write_summary",
     "write_text_atomic",
 ]
 
@@ -119,14 +123,25 @@ def write_class_reports(
     was accepted, see :mod:`grader.reports.seal`), shown in the gradebook's
     ``reason`` cell.
 
-    The summary links each submission's ``feedback.html``. A folder kept from
-    a run before that page existed (resume keeps finished reports as they
-    are) gets it now, from the same result its ``feedback.md`` came from.
+    The summary is :func:`write_summary`'s.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "gradebook.csv", gradebook_csv(results, flags=flags))
     write_text_atomic(out / "junit.xml", junit_xml(results))
+    write_summary(results, out)
+
+
+def write_summary(results: Sequence[SubmissionResult], out_dir: Path | str) -> None:
+    """Write ``summary.html`` alone, linking what exists beside it.
+
+    It links each submission's ``feedback.html`` (a folder kept from a run
+    before that page existed gets it now, from the same result its
+    ``feedback.md`` came from) and ``similarity.html`` once ``grader
+    similarity`` wrote it; that verb calls this to add its link without
+    touching the gradebook.
+    """
+    out = Path(out_dir)
     links: dict[str, str] = {}
     for result in results:
         href = feedback_href(result.submission)
@@ -136,7 +151,10 @@ def write_class_reports(
         if not (folder / "feedback.html").is_file():
             write_text_atomic(folder / "feedback.html", feedback_html(result))
         links[result.submission] = href
-    write_text_atomic(out / "summary.html", summary_html(results, feedback=links))
+    similarity = SIMILARITY_PAGE if (out / SIMILARITY_PAGE).is_file() else None
+    write_text_atomic(
+        out / "summary.html", summary_html(results, feedback=links, similarity=similarity)
+    )
 
 
 def _folder_name(name: str) -> str:

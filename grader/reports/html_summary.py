@@ -50,12 +50,14 @@ def summary_html(
     *,
     feedback: Mapping[str, str] | None = None,
     title: str = "Class summary",
+    similarity: str | None = None,
 ) -> str:
     """The page as text. ``feedback`` maps a submission name to its relative feedback link.
 
     Without ``feedback`` every submission with a usable folder name is linked
     to ``<name>/feedback.html``; :func:`grader.reports.write_class_reports`
-    passes only the links whose file exists.
+    passes only the links whose file exists. ``similarity`` is the relative
+    link to ``similarity.html`` when ``grader similarity`` wrote one beside it.
     """
     ordered = sorted(results, key=lambda r: (r.submission.casefold(), r.submission))
     graded = [r for r in ordered if r.status is SubmissionStatus.GRADED]
@@ -65,13 +67,23 @@ def summary_html(
     body = [
         f"<h1>{_e(title)}</h1>",
         _overview(ordered, graded),
+        _similarity_link(similarity),
         _section("Scores", _histogram(graded), "score-histogram"),
         _section("Pass rate per exercise", _exercise_bars(graded, exercises), "exercises"),
         _section("Pass rate per check", _check_table(graded), "checks"),
         _section("Most common failures", _failures(graded), "failures"),
         _section("Submissions", _submissions(ordered, exercises, links), "submissions"),
     ]
-    return offline_page(_e(title), _STYLE, "\n".join(body))
+    return offline_page(_e(title), _STYLE, "\n".join(part for part in body if part))
+
+
+def _similarity_link(href: str | None) -> str:
+    if not href:
+        return ""
+    return (
+        f'<p class="similarity"><a href="{html.escape(href)}">Similarity report</a>: '
+        "pairs of submissions whose code is alike, for a person to look at.</p>"
+    )
 
 
 def offline_page(title: str, style: str, body: str) -> str:
