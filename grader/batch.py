@@ -23,7 +23,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -112,7 +112,7 @@ def finished_report(job: Job, out_dir: Path) -> SubmissionResult | None:
 
 
 def grade_class(
-    paths: Iterable[Path],
+    paths: Iterable[Path | Job],
     out_dir: Path,
     *,
     jobs: int = 1,
@@ -121,6 +121,9 @@ def grade_class(
     exercises: Sequence[str] | None = None,
     on_result: Progress | None = None,
     template: HostTemplate | None = None,
+    finish: Callable[[SubmissionResult], SubmissionResult] | None = None,
+    extra_results: Sequence[SubmissionResult] = (),
+    kept: list[str] | None = None,
 ) -> list[SubmissionResult]:
     """Grade every submission in ``paths`` into ``out_dir``; returns results in input order.
 
@@ -128,13 +131,22 @@ def grade_class(
     every judge's sandbox host is forked; without one, the first judge starts
     its own. The command line starts it first thing, so that its library
     import, the longest step of a cold start, begins as early as it can.
+
+    ``paths`` may hold ready-named :class:`Job` items (a class read from an
+    LMS layout names its students itself). ``finish`` is applied to every
+    result, kept or new, before the class reports (course policy: identity,
+    late penalty, overrides); ``extra_results`` join the class reports as
+    they are (roster students with nothing handed in); ``kept`` collects the
+    names whose report was kept by resume.
     """
     from grader.sandbox.trusted.launcher import keep_private
 
     keep_private()  # this process's /proc entries say where the reports are
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    all_jobs = plan_jobs(list(paths))
+    items = list(paths)
+    named = [item for item in items if isinstance(item, Job)]
+    all_jobs = named + plan_jobs([item for item in items if not isinstance(item, Job)])
     ledger = Ledger.start(out_dir)
     results: dict[str, SubmissionResult] = {}
     todo: list[Job] = []
@@ -143,27 +155,53 @@ def grade_class(
         if old is None:
             todo.append(job)
         else:
-            results[job.name] = old
+            if kept is not None:
+                kept.append(job.name)
             ledger.accept(old)  # as found, before any worker of this run exists
+            results[job.name] = _finished(ledger.accepted[job.name][0], None, finish, out_dir, ledger)
             if on_result:
-                on_result(old)
+                on_result(results[job.name])
     stopping: list[threading.Thread] = []
     if todo:
         for result, digests in _run_judges(
             todo, out_dir, jobs, require, exercises, stopping, template
         ):
-            results[result.submission] = result
-            ledger.accept(result, digests)
+            results[result.submission] = _finished(result, digests, finish, out_dir, ledger)
             if on_result:
-                on_result(result)
+                on_result(results[result.submission])
     ordered = [results[job.name] for job in all_jobs if job.name in results]
     flags = ledger.recheck()  # every report this run accepted, as it was accepted
     for name, flag in flags.items():
         print(f"warning: {name}: {flag}", file=sys.stderr, flush=True)
+    ordered += list(extra_results)
     write_class_reports(ordered, out_dir, flags=flags)  # while the judges stop their hosts
     for thread in stopping:
         thread.join()
     return ordered
+
+
+def _finished(
+    result: SubmissionResult,
+    digests: Mapping[str, str] | None,
+    finish: Callable[[SubmissionResult], SubmissionResult] | None,
+    out_dir: Path,
+    ledger: Ledger,
+) -> SubmissionResult:
+    """Seal ``result``; with ``finish``, seal and write what it made instead.
+
+    ``finish`` (course policy) returns a new result; its reports are written
+    here from that result, and the ledger seals the texts written, so the
+    final check compares against what policy made, not the judge's first draft.
+    """
+    if finish is None:
+        if digests is not None:
+            ledger.accept(result, digests)
+        return result
+    final = finish(result)
+    files = submission_files(final)
+    write_submission_reports(final, out_dir, files=files)
+    ledger.accept(final, digest_texts(files))
+    return final
 
 
 # What a judge needs that names or holds the grader's secrets: sent on its stdin,

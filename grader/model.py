@@ -29,6 +29,7 @@ class CheckStatus(StrEnum):
 class SubmissionStatus(StrEnum):
     GRADED = "graded"
     NOT_GRADABLE = "not_gradable"
+    MISSING = "missing"  # on the roster, nothing handed in: 0 points
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,83 @@ class ExerciseScore:
 
 
 @dataclass(frozen=True)
+class Student:
+    """Who a submission belongs to, as the class knows them (roster, LMS, folder name).
+
+    ``name`` is kept exactly as given, accents and spaces included; ``paths``
+    are the files or folders it came from, as named in the download; ``flags``
+    say what staff should look at (not on the roster, a LATE marker without a time).
+    """
+
+    id: str
+    name: str
+    paths: tuple[str, ...] = ()
+    email: str = ""
+    section: str = ""
+    submitted_at: str = ""  # ISO 8601, when known
+    flags: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # what intake did: resubmissions chosen, files not graded
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "paths": list(self.paths),
+            "email": self.email,
+            "section": self.section,
+            "submitted_at": self.submitted_at,
+            "flags": list(self.flags),
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Student:
+        return cls(
+            id=data["id"],
+            name=data.get("name", data["id"]),
+            paths=tuple(data.get("paths", ())),
+            email=data.get("email", ""),
+            section=data.get("section", ""),
+            submitted_at=data.get("submitted_at", ""),
+            flags=tuple(data.get("flags", ())),
+            notes=tuple(data.get("notes", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """A change to the grader's score, applied by policy, never by the checks.
+
+    ``kind``: ``override`` (an instructor's change to a check or exercise,
+    before any late penalty), ``late`` (the penalty, negative) or ``final``
+    (an override of the total, after the penalty). ``points`` is the signed
+    change it made; ``detail`` says what it was, for the student.
+    """
+
+    kind: str
+    target: str
+    points: float
+    detail: str
+    comment: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "target": self.target,
+            "points": self.points,
+            "detail": self.detail,
+            "comment": self.comment,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Adjustment:
+        return cls(
+            data["kind"], data["target"], float(data["points"]), data.get("detail", ""),
+            data.get("comment", ""),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
 class SubmissionResult:
     """A whole submission's grade: the checks plus how they were obtained."""
 
@@ -131,10 +209,28 @@ class SubmissionResult:
     fingerprint: str = ""
     duration: float = 0.0
     staff_log: str = ""
+    student: Student | None = None
+    adjustments: tuple[Adjustment, ...] = ()
 
     @property
     def score(self) -> float:
+        """The grader's own score: the checks' points, before any policy."""
         return round(sum(c.points for c in self.checks), 4)
+
+    @property
+    def raw_score(self) -> float:
+        """The score with instructor overrides of checks and exercises, before lateness."""
+        overrides = sum(a.points for a in self.adjustments if a.kind == "override")
+        return round(self.score + overrides, 4)
+
+    @property
+    def late_penalty(self) -> float:
+        return round(-sum(a.points for a in self.adjustments if a.kind == "late"), 4)
+
+    @property
+    def final_score(self) -> float:
+        """What goes in the gradebook: the score after every adjustment."""
+        return round(self.score + sum(a.points for a in self.adjustments), 4)
 
     @property
     def max_score(self) -> float:
@@ -171,6 +267,17 @@ class SubmissionResult:
                 for name, s in self.by_exercise().items()
             },
             "checks": [c.to_dict() for c in self.checks],
+            **({"student": self.student.to_dict()} if self.student else {}),
+            **(
+                {
+                    "adjustments": [a.to_dict() for a in self.adjustments],
+                    "raw_score": self.raw_score,
+                    "late_penalty": self.late_penalty,
+                    "final_score": self.final_score,
+                }
+                if self.adjustments
+                else {}
+            ),
         }
 
     @classmethod
@@ -191,6 +298,8 @@ class SubmissionResult:
             torch_version=data.get("torch_version", ""),
             fingerprint=data.get("fingerprint", ""),
             duration=float(data.get("duration", 0.0)),
+            student=Student.from_dict(data["student"]) if data.get("student") else None,
+            adjustments=tuple(Adjustment.from_dict(a) for a in data.get("adjustments", ())),
         )
 
 

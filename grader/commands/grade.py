@@ -24,12 +24,48 @@ def register(verbs: Any) -> None:
         "gradebook.csv, junit.xml and summary.html. A rerun keeps finished reports.",
     )
     grade.add_argument("paths", nargs="*", help="submissions: folders, .zip, .py or .ipynb files")
-    grade.add_argument("--class", dest="class_dir", type=Path, help="a folder of submissions")
+    grade.add_argument(
+        "--class", dest="class_dir", type=Path,
+        help="a class as downloaded from the LMS: a folder or a .zip of submissions",
+    )  # fmt: skip
+    grade.add_argument(
+        "--layout", default="auto", choices=["auto", "folders", "canvas", "moodle", "blackboard",
+                                             "gradescope", "github"],
+        help="how the --class download names students' files (default: detected, and printed)",
+    )  # fmt: skip
+    grade.add_argument(
+        "--file-pattern", metavar="REGEX",
+        help="read --class file paths with this regex: named groups student (required), "
+        "exercise, timestamp",
+    )  # fmt: skip
+    grade.add_argument("--roster", type=Path, help="CSV: id,name[,email,section,due]")
+    grade.add_argument(
+        "--timestamps", type=Path, help="CSV: id,submitted_at, where the layout has no times"
+    )
+    grade.add_argument("--deadline", help="due time, ISO 8601 (2026-03-01T23:59:00+01:00)")
+    grade.add_argument(
+        "--late-policy", metavar="SPEC",
+        help="per_day=10,grace_minutes=15,max=50: percent of the maximum per started day late",
+    )  # fmt: skip
+    grade.add_argument("--overrides", type=Path, help="CSV: id,target,points,comment")
+    grade.add_argument(
+        "--export", action="append", choices=["canvas", "moodle"], default=[],
+        help="also write canvas.csv or moodle.csv for the LMS's grade import (repeatable)",
+    )  # fmt: skip
+    grade.add_argument(
+        "--export-column", default="Autograder",
+        help="the Canvas gradebook column to fill, e.g. 'Assignment 3 (12345)'",
+    )  # fmt: skip
     grade.add_argument("--out", type=Path, required=True, help="folder for the reports")
     grade.add_argument(
         "--jobs", type=int, help="parallel judges (default: one per core, as memory allows)"
     )
-    grade.add_argument("--shard", help="grade only every N-th submission, starting at I (I/N)")
+    grade.add_argument(
+        "--shard",
+        help="grade one shard of the class, I/N (by student id, stable), or auto: from "
+        "SLURM_ARRAY_TASK_ID/_COUNT, JOB_COMPLETION_INDEX with GRADER_SHARD_COUNT, or "
+        "GRADER_SHARD_INDEX/_COUNT (a GitHub Actions matrix)",
+    )
     grade.add_argument(
         "--exercise",
         action="append",
@@ -44,14 +80,17 @@ def register(verbs: Any) -> None:
 
 
 def parse_shard(text: str) -> tuple[int, int]:
-    """``"2/4"`` -> (2, 4), with a usable error for anything else."""
+    """``"2/4"`` -> (2, 4), ``auto`` from the scheduler, with a usable error for anything else."""
+    import os
+
+    from grader.intake.shard import ShardError
+    from grader.intake.shard import parse_shard as parse
+
     try:
-        index, count = (int(part) for part in text.split("/"))
-    except ValueError:
-        raise CliError(f"--shard {text!r} is not I/N", "for example --shard 2/4") from None
-    if not 1 <= index <= count:
-        raise CliError(f"--shard {text}: I must be between 1 and N", "for example --shard 1/4")
-    return index, count
+        return parse(text, os.environ)
+    except ShardError as error:
+        message, _, hint = str(error).partition("; ")
+        raise CliError(message, hint) from None
 
 
 def collect_paths(args: argparse.Namespace) -> list[Path]:
@@ -108,6 +147,8 @@ def _grade(args: argparse.Namespace, template: HostTemplate | None) -> int:
     from grader.batch import default_jobs, grade_class
     from grader.reports import summary_table
 
+    if args.class_dir is not None and not args.paths:
+        return _grade_lms_class(args, template)
     paths = collect_paths(args)
     exercises = resolve_exercises(args.exercise)
     jobs = default_jobs() if args.jobs is None else args.jobs
@@ -134,5 +175,91 @@ def _grade(args: argparse.Namespace, template: HostTemplate | None) -> int:
             template=template,
         )
     summary_table(results, console=Console(width=max(Console().width, 120)))
+    print(f"reports written to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _class_options(args: argparse.Namespace) -> Any:
+    from datetime import datetime
+
+    from grader.classrun import ClassOptions
+    from grader.policy import PolicyError, parse_late_policy
+
+    deadline = None
+    if args.deadline:
+        try:
+            deadline = datetime.fromisoformat(args.deadline)
+        except ValueError:
+            raise CliError(
+                f"--deadline {args.deadline!r} is not a date and time",
+                "write it as ISO 8601, e.g. 2026-03-01T23:59:00+01:00",
+            ) from None
+    try:
+        late = parse_late_policy(args.late_policy) if args.late_policy else None
+    except PolicyError as error:
+        hint = "for example --late-policy per_day=10,grace_minutes=15,max=50"
+        raise CliError(str(error), hint) from None
+    if late is not None and deadline is None and args.roster is None:
+        raise CliError(
+            "--late-policy needs a deadline", "give --deadline, or a due column in --roster"
+        )
+    return ClassOptions(
+        layout=args.layout,
+        file_pattern=args.file_pattern,
+        roster=args.roster,
+        timestamps=args.timestamps,
+        deadline=deadline,
+        late_policy=late,
+        overrides=args.overrides,
+        exports=tuple(dict.fromkeys(args.export)),
+        export_column=args.export_column,
+        shard=parse_shard(args.shard) if args.shard else None,
+    )
+
+
+def _grade_lms_class(args: argparse.Namespace, template: HostTemplate | None) -> int:
+    from rich.console import Console
+
+    from grader.batch import JudgeStartError, default_jobs
+    from grader.classrun import grade_lms_class
+    from grader.intake.layouts import LayoutError
+    from grader.intake.roster import RosterError
+    from grader.policy import PolicyError
+    from grader.reports import summary_table
+
+    options = _class_options(args)
+    if not args.class_dir.exists():
+        raise CliError(f"{args.class_dir}: no such folder or zip", "check the path and try again")
+    jobs = default_jobs() if args.jobs is None else args.jobs
+    if jobs < 1:
+        raise CliError("--jobs must be at least 1", "for example --jobs 2")
+
+    def said(layout: str, count: int) -> None:
+        how = "detected" if args.layout == "auto" and not args.file_pattern else "given"
+        print(f"layout: {layout} ({how}), {count} students", file=sys.stderr)
+
+    try:
+        run = grade_lms_class(
+            args.class_dir, args.out, options, on_layout=said, jobs=jobs,
+            require=args.require_isolation, resume=not args.no_resume, exercises=args.exercise,
+            template=template,
+        )  # fmt: skip
+    except (LayoutError, RosterError, PolicyError, ValueError) as error:
+        raise CliError(str(error), "see `grader grade --help` for the expected formats") from None
+    except JudgeStartError as error:
+        raise CliError(str(error), error.hint) from None
+    summary_table(run.results, console=Console(width=max(Console().width, 120)))
+    if run.unmatched:
+        print(f"{len(run.unmatched)} file(s) matched no student or exercise:", file=sys.stderr)
+        for item in run.unmatched:
+            print(f"  {item}", file=sys.stderr)
+    if run.regraded_all:
+        print("the checks, solutions or grader changed: every submission regraded", file=sys.stderr)
+    if run.kept:
+        print(f"resumed: kept {run.kept} finished report(s) whose files had not changed",
+              file=sys.stderr)  # fmt: skip
+    print(f"{run.changed} score(s) changed since the last run (changes.csv)", file=sys.stderr)
+    for name in run.gone:
+        print(f"warning: {name}/ holds a report for a student not in this run", file=sys.stderr)
     print(f"reports written to {args.out}", file=sys.stderr)
     return 0

@@ -14,11 +14,14 @@ A submission is one of:
   ``alice_ex02_shapes.ipynb`` (the stem must *end* with ``_`` or ``-``
   and the exercise name, and exactly one exercise may match).
 
-Inside a folder or zip, only files named exactly ``<exercise>.py`` or
-``<exercise>.ipynb`` are graded; when both exist the ``.py`` wins (a note says
+Inside a folder or zip, files named ``<exercise>.py`` or ``<exercise>.ipynb``
+are graded, and so are loose spellings of them (case, spaces or hyphens for
+underscores, a browser's `` (1)``, Canvas' ``-1``: :mod:`grader.intake.names`),
+which yield to an exact name and, among themselves, to the highest copy
+number, with a note; when both exist the ``.py`` wins (a note says
 so) and the notebook is used only if the ``.py`` cannot be read. Everything
 else is ignored, with a note when the student may care: near-miss names
-(``ex02_shapes (1).py``), exercise files in other folders, helper
+(``ex2_shapes.py``), exercise files in other folders, helper
 modules, names that would shadow a library or configure the grader
 (``torch.py``, ``conftest.py``, ``*.pth``, docs/threats.md row 30), symlinks (never
 followed, row 37) and nested archives. Sizes are checked before reading.
@@ -51,6 +54,7 @@ from typing import Literal
 from grader.assignment import EXERCISES, released_stubs_dir
 from grader.errors import GraderError
 from grader.intake.archive import ArchiveError, _shown, _size, extract_zip
+from grader.intake.names import match_exercise
 from grader.intake.notebook import LineMap, NotebookError, convert_notebook, locate
 
 __all__ = [
@@ -259,6 +263,8 @@ class _Candidate:
     origin: str
     kind: Literal["module", "notebook"]
     place: int  # index in _SEARCHED: earlier places win among files of one kind
+    forgiven: bool = False  # named loosely (``Ex03 Forward-Pass (1).py``): exact names win
+    copy: int = 0  # the `` (N)`` / ``-N`` copy number: the highest (newest) wins
 
 
 @dataclass
@@ -329,6 +335,12 @@ class _Intake:
             return None
         if suffix in _KINDS and stem in EXERCISES and name == stem + Path(name).suffix:
             return _Candidate(stem, folder / name, shown, _KINDS[suffix], place)
+        loose = match_exercise(name)
+        if loose is not None:
+            self.note(f"graded {shown} as {loose.exercise}{suffix}")
+            return _Candidate(
+                loose.exercise, folder / name, shown, _KINDS[suffix], place, True, loose.copy
+            )
         self.note_ignored(shown, name, stem, suffix)
         return None
 
@@ -386,7 +398,9 @@ class _Intake:
         """
         ordered = sorted(
             candidates,
-            key=lambda c: (_is_released_stub(c), c.kind != "module", c.place, c.origin),
+            key=lambda c: (
+                _is_released_stub(c), c.kind != "module", c.forgiven, -c.copy, c.place, c.origin
+            ),
         )
         failures: list[str] = []
         for candidate in ordered:

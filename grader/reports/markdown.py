@@ -124,12 +124,42 @@ def feedback_markdown(result: SubmissionResult) -> str:
     if result.status is SubmissionStatus.NOT_GRADABLE:
         parts = [f"# Feedback: {name} — not graded", *_not_gradable_sections(result)]
     else:
-        total = f"{format_points(result.score)} / {format_points(result.max_score)}"
+        score = result.final_score if result.adjustments else result.score
+        total = f"{format_points(score)} / {format_points(result.max_score)}"
         table = exercise_table(result) if result.checks else "No checks ran on this submission."
         parts = [f"# Feedback: {name} — {total} points", table, *_graded_sections(outline(result))]
     parts.append(notes_section(result.notes))
+    parts.extend(policy_sections(result))
     parts.append(f"---\n\n{footer(result)}")
     return "\n\n".join(part for part in parts if part) + "\n"
+
+
+def policy_sections(result: SubmissionResult) -> list[str]:
+    """What the class run added: the student's files as read, lateness and overrides.
+
+    Only a class run (``grader grade --class``) attaches a student or
+    adjustments, so a plain run's page is unchanged. File names come from the
+    download and are shown as text.
+    """
+    parts: list[str] = []
+    student = result.student
+    if student and student.notes:
+        items = [f"- {_inline(clean_text(note, limit=300, max_lines=1))}" for note in student.notes]
+        parts.append("## Your files\n\n" + "\n".join(items))
+    if result.adjustments:
+        lines = [f"- grader's score: {format_points(result.score)}"]
+        for item in result.adjustments:
+            what = "late penalty" if item.kind == "late" else "instructor override"
+            comment = f' ("{_inline(item.comment)}")' if item.comment else ""
+            lines.append(
+                f"- {what}: {format_points(item.points)} points; {_inline(item.detail)}{comment}"
+            )
+        lines.append(
+            f"- **final score: {format_points(result.final_score)}/"
+            f"{format_points(result.max_score)}**"
+        )
+        parts.append("## Adjustments to the grader's score\n\n" + "\n".join(lines))
+    return parts
 
 
 def _graded_sections(plan: Outline) -> list[str]:
