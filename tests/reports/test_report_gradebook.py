@@ -17,7 +17,10 @@ def _rows(text: str) -> list[list[str]]:
 
 def test_header_follows_the_contract() -> None:
     header = _rows(gradebook_csv([graded()]))[0]
-    assert header == ["submission", "status", "score", "max_score", *EXERCISES, "reason"]
+    assert header == [
+        "id", "name", "submission", "status", "raw_score", "late_penalty", "score", "max_score",
+        *EXERCISES, "reason", "paths",
+    ]  # fmt: skip
 
 
 def test_rows_round_trip_through_csv_reader() -> None:
