@@ -158,7 +158,8 @@ def grade_class(
             if kept is not None:
                 kept.append(job.name)
             ledger.accept(old)  # as found, before any worker of this run exists
-            results[job.name] = _finished(ledger.accepted[job.name][0], None, finish, out_dir, ledger)
+            sealed = ledger.accepted[job.name][0]  # with its staff log read back
+            results[job.name] = _finished(sealed, None, finish, out_dir, ledger)
             if on_result:
                 on_result(results[job.name])
     stopping: list[threading.Thread] = []

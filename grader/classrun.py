@@ -28,7 +28,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from grader.assignment import course_root
+import grader
+from grader.assignment import ASSIGNMENT_FILE, Assignment, current
 from grader.batch import Job, grade_class
 from grader.intake.archive import ArchiveError, extract_zip
 from grader.intake.layouts import LAYOUTS, detect_layout, read_layout
@@ -76,23 +77,31 @@ class ClassRun:
     regraded_all: bool = False
 
 
-def grading_fingerprint(root: Path | None = None) -> str:
-    """A hash of everything that decides a score: checks, probes, solutions, the grader."""
-    root = root or course_root()
+def grading_fingerprint(assignment: Assignment | None = None) -> str:
+    """A hash of everything that decides a score: the assignment's checks, solutions,
+    probes, data and ``assignment.toml``, and the grader package itself."""
+    assignment = assignment or current()
     digest = hashlib.sha256()
-    for folder in ("checks", "probes", "solutions", "grader"):
-        base = root / folder
+    package = Path(grader.__file__).resolve().parent
+    folders = (("checks", assignment.checks_dir), ("solutions", assignment.solutions_dir))
+    for label, base in (*folders, ("grader", package)):
         if not base.is_dir():
             continue
         for path in sorted(base.rglob("*.py")):
             if "__pycache__" in path.parts:
                 continue
-            digest.update(path.relative_to(root).as_posix().encode())
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-    toml = root / "assignment.toml"
-    if toml.is_file():
-        digest.update(toml.read_bytes())
+            digest.update(_entry(f"{label}/{path.relative_to(base).as_posix()}", path))
+    for path in sorted((*assignment.probe_files, *assignment.data_files)):
+        if path.is_file():
+            digest.update(_entry(path.name, path))
+    digest.update(_entry(ASSIGNMENT_FILE, assignment.root / ASSIGNMENT_FILE))
     return digest.hexdigest()
+
+
+def _entry(label: str, path: Path) -> bytes:
+    """One fingerprint entry: the file's label and its content's hash (``-`` if absent)."""
+    content = hashlib.sha256(path.read_bytes()).digest() if path.is_file() else b"-"
+    return label.encode() + b"\0" + content
 
 
 def grade_lms_class(

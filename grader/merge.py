@@ -20,6 +20,8 @@ one more shard, so merging shards one at a time works.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import shutil
 import tempfile
@@ -30,6 +32,7 @@ from pathlib import Path
 from grader.errors import GraderError
 from grader.model import SubmissionResult
 from grader.reports import load_report, write_class_reports
+from grader.reports.atomic import write_text_atomic
 
 __all__ = ["MergeError", "MergeSummary", "merge_shards", "shard_reports"]
 
@@ -125,7 +128,37 @@ def merge_shards(out_dir: Path, shards: Sequence[Path]) -> MergeSummary:
         _copy_folder(folder, out / name)
     results = tuple(result for _, (_, result) in sorted(merged.items()))
     write_class_reports(results, out)
+    _merge_class_run_files(out, [out, *dict.fromkeys(sources)])
     return MergeSummary(out, results, copied=len(to_copy), duplicates=duplicates)
+
+
+def _merge_class_run_files(out: Path, folders: Sequence[Path]) -> None:
+    """Carry what ``grader grade --class`` writes beside the reports into the merge.
+
+    ``changes.csv``: every shard's rows under one header (each shard lists only
+    its own students). ``.grading-fingerprint``: kept only when every shard that
+    has one agrees, so a later rerun into ``OUT`` regrades when they did not.
+    """
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    prints: set[str] = set()
+    for folder in folders:
+        changes = folder / "changes.csv"
+        if changes.is_file():
+            found = list(csv.reader(io.StringIO(changes.read_text(encoding="utf-8"))))
+            if found:
+                header = header or found[0]
+                rows += [row for row in found[1:] if row not in rows]
+        stamp = folder / ".grading-fingerprint"
+        if stamp.is_file():
+            prints.add(stamp.read_text(encoding="utf-8").strip())
+    if header is not None:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerows([header, *sorted(rows)])
+        write_text_atomic(out / "changes.csv", buffer.getvalue())
+    if len(prints) == 1:
+        write_text_atomic(out / ".grading-fingerprint", prints.pop() + "\n")
 
 
 def _copy_folder(source: Path, target: Path) -> None:

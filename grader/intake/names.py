@@ -2,7 +2,7 @@
 
 A student saves ``Ex04 Backward Pass.ipynb``, a browser adds `` (1)`` to a
 second download, Canvas adds ``-1`` to a re-upload of the same name. All of
-them mean ``ex04_backward_pass``: :func:`match_exercise` folds case, spaces
+them mean ``ex07_attention``: :func:`match_exercise` folds case, spaces
 and hyphens, and strips one copy marker, whose number it returns so that the
 newest copy can win. A name that is only *near* an exercise (``ex4.py``) is
 not guessed at; intake notes it instead.
@@ -43,8 +43,8 @@ class ExerciseMatch:
 def match_exercise(filename: str) -> ExerciseMatch | None:
     """The exercise ``filename`` holds, forgiving case, separators and one copy marker.
 
-    ``ex04_backward_pass.ipynb`` is exact; ``EX04 backward-pass (2).ipynb``
-    and ``ex04_backward_pass-1.ipynb`` match with copy 2 and 1. Anything else
+    ``ex07_attention.ipynb`` is exact; ``EX07 attention (2).ipynb``
+    and ``ex07_attention-1.ipynb`` match with copy 2 and 1. Anything else
     (other extensions, other stems, ``ex4_...``) is None.
     """
     stem, dot, suffix = filename.rpartition(".")

@@ -4,7 +4,7 @@ A flat download (Canvas, Blackboard, a ``--file-pattern``) gives each
 student a heap of files. Here, per exercise and kind, the newest one wins:
 the latest timestamp, else the highest Canvas attachment id (Canvas numbers
 uploads in order), else the highest copy number (``-2`` over ``-1`` over
-none). It is copied under its plain name (``ex04_backward_pass.ipynb``) into
+none). It is copied under its plain name (``ex07_attention.ipynb``) into
 a private folder that is graded like any other; every file that lost, or
 matches no exercise, is named in the student's notes. Folder layouts need
 no staging: their folder is the submission.

@@ -1,7 +1,7 @@
 """Instructor overrides (``--overrides overrides.csv``), applied on every run.
 
 Each row is ``id,target,points,comment``: ``target`` is ``total``, an
-exercise (``ex03_forward_pass``) or a check id; ``points`` is absolute
+exercise (``ex02_softmax``) or a check id; ``points`` is absolute
 (``8``: that target now scores 8) or a signed change (``+2``, ``-1.5``).
 Check and exercise overrides change the score before any late penalty;
 ``total`` overrides come last, so ``total,90`` means a final score of 90.

@@ -100,3 +100,9 @@ def exercise_points(result: SubmissionResult) -> dict[str, float]:
 def _row_order(result: SubmissionResult) -> tuple[str, str]:
     key = result.student.id if result.student else result.submission
     return (key.casefold(), key)
+
+
+def _text_cell(text: str) -> str:
+    """A text cell on one line that a spreadsheet will show, never evaluate."""
+    text = " ".join(clean_text(text, limit=500).split("\n"))
+    return "'" + text if text.startswith(_FORMULA_START) else text

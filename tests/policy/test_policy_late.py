@@ -18,7 +18,7 @@ def _penalty(late: timedelta, score: float = 100, due: datetime = DUE) -> float:
 
 
 def test_policy_text_is_parsed() -> None:
-    assert POLICY == LatePolicy(per_day=10, grace_minutes=15, max=50)
+    assert LatePolicy(per_day=10, grace_minutes=15, max=50) == POLICY
 
 
 @pytest.mark.parametrize("text", ["per_day=ten", "weekly=5", "per_day=120", "max=-1"])

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "reports"))
-from report_samples import check, graded  # noqa: E402
+from report_samples import check, graded
 
-from grader.policy import PolicyError, apply_overrides, read_overrides  # noqa: E402
+from grader.policy import PolicyError, apply_overrides, read_overrides
 
 RESULT = graded(
     "alice",

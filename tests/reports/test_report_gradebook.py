@@ -58,22 +58,30 @@ def test_no_float_noise() -> None:
         check("ex01_multiclass", "one_hot", "a", 0.1, 1),
         check("ex01_multiclass", "one_hot", "b", 0.2, 1),
     )
-    row = _rows(gradebook_csv([result]))[1]
-    assert row[2:5] == ["0.3", "2", "0.3"]
+    header, row = _rows(gradebook_csv([result]))
+    cells = dict(zip(header, row, strict=True))
+    assert [cells[c] for c in ("raw_score", "score", "max_score", "ex01_multiclass")] == [
+        "0.3",
+        "0.3",
+        "2",
+        "0.3",
+    ]
 
 
 def test_text_cells_cannot_become_formulas() -> None:
     names = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "plain"]
     results = [not_gradable(name, reason="=1+1") for name in names]
-    rows = _rows(gradebook_csv(results))[1:]
-    firsts = sorted(row[0] for row in rows)
-    assert firsts == sorted(['\'=HYPERLINK("http://x")', "'+1", "'-2", "'@SUM(A1)", "plain"])
-    assert {row[-1] for row in rows} == {"'=1+1"}
+    header, *rows = _rows(gradebook_csv(results))
+    cells = [dict(zip(header, row, strict=True)) for row in rows]
+    expected = sorted(['\'=HYPERLINK("http://x")', "'+1", "'-2", "'@SUM(A1)", "plain"])
+    assert sorted(c["id"] for c in cells) == expected
+    assert sorted(c["name"] for c in cells) == expected
+    assert {c["reason"] for c in cells} == {"'=1+1"}
 
 
 def test_unknown_exercises_get_their_own_column() -> None:
     header = _rows(gradebook_csv([graded("a", check("bonus_ex", "f", "n", 1, 1))]))[0]
-    assert header[-2:] == ["bonus_ex", "reason"]
+    assert header[-3:] == ["bonus_ex", "reason", "paths"]
 
 
 def test_empty_class_is_just_the_header() -> None:
