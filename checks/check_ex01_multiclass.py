@@ -44,19 +44,24 @@ class TestBuildMulticlassNet:
 
     @grade("build_multiclass_net", 1)
     def test_seed_reproduces_torch_initialisation(self, student: Any, ref: Any) -> None:
-        sizes, seed = (6, 5, 4), inputs.seed_for("ex01.build.seed")
-        kwargs = {"n_features": 6, "n_hidden": 5, "n_classes": 4, "seed": seed}
-        report = student.exercise(EX).probe("core_build_net", "build_multiclass_net", kwargs)
-        call = "build_multiclass_net(6, 5, 4, seed=...)"
-        expect_linear_stack(report, sizes, call=call)
-        expect_seeded_state(
-            report["state"],
-            ref(EX).build_multiclass_net,
-            sizes,
-            seed,
-            lesson_seed=ref(EX).LESSON_SEED,
-            call=call,
-        )
+        sizes = (6, 5, 4)
+        # seed 0 under a worker generator seeded otherwise: `if seed:` skips seeding
+        worker = inputs.worker_seed("ex01.build.worker")
+        for seed in (inputs.seed_for("ex01.build.seed"), 0):
+            kwargs = {"n_features": 6, "n_hidden": 5, "n_classes": 4, "seed": seed}
+            report = student.exercise(EX).probe(
+                "core_build_net", "build_multiclass_net", kwargs, seed=worker
+            )
+            call = f"build_multiclass_net(6, 5, 4, seed={'...' if seed else 0})"
+            expect_linear_stack(report, sizes, call=call)
+            expect_seeded_state(
+                report["state"],
+                ref(EX).build_multiclass_net,
+                sizes,
+                seed,
+                lesson_seed=ref(EX).LESSON_SEED,
+                call=call,
+            )
 
     @grade("build_multiclass_net", 1)
     def test_output_is_two_stacked_linear_maps(self, student: Any) -> None:
@@ -123,6 +128,11 @@ class TestPredictClasses:
             got = student.exercise(EX).call("predict_classes", scores)
             lesson_constant(got, lesson, expected, what="predict_classes")
             expect_tensor(got, expected, what="predict_classes")
+        # the classes sit in the last dimension whatever the rank: argmax(dim=1) is not that
+        scores = inputs.distinct_scores("ex01.classes.3d", 12, 5).reshape(3, 4, 5)
+        got = student.exercise(EX).call("predict_classes", scores)
+        what = "predict_classes of a (3, 4, 5) batch (classes in the last dimension)"
+        expect_tensor(got, ref(EX).predict_classes(scores), what=what)
 
 
 # --- as_row -----------------------------------------------------------------
@@ -146,11 +156,12 @@ class TestAsRow:
 
 
 def expect_one_hot(got: Any, expected: torch.Tensor) -> None:
-    """Any real dtype holding the 0/1 rows (the sheet does not fix one)."""
-    if isinstance(got, torch.Tensor) and got.dtype != expected.dtype:
-        if got.dtype.is_complex:
-            raise CheckFailed(f"one_hot returned dtype {got.dtype}; use 0/1 numbers")
-        got = got.to(expected.dtype)
+    """float32 0/1 rows: tensors are float32 unless the sheet says otherwise."""
+    if isinstance(got, torch.Tensor) and got.dtype != torch.float32:
+        raise CheckFailed(
+            f"one_hot returned dtype {got.dtype}; the rows must be float32 (F.one_hot gives "
+            "int64: convert with .float())"
+        )
     expect_tensor(got, expected, what="one_hot", atol=0, rtol=0)
 
 

@@ -58,19 +58,24 @@ class TestBuildRegressionNet:
 
     @grade("build_regression_net", 1)
     def test_seed_reproduces_torch_initialisation(self, student: Any, ref: Any) -> None:
-        sizes, seed = (6, 5), inputs.seed_for("ex02.build.seed")
-        kwargs = {"n_features": 6, "n_hidden": 5, "seed": seed}
-        report = student.exercise(EX).probe("core_build_net", "build_regression_net", kwargs)
-        call = "build_regression_net(6, 5, seed=...)"
-        expect_linear_stack(report, (*sizes, 1), call=call)
-        expect_seeded_state(
-            report["state"],
-            ref(EX).build_regression_net,
-            sizes,
-            seed,
-            lesson_seed=ref(EX).LESSON_SEED,
-            call=call,
-        )
+        sizes = (6, 5)
+        # seed 0 under a worker generator seeded otherwise: `if seed:` skips seeding
+        worker = inputs.worker_seed("ex02.build.worker")
+        for seed in (inputs.seed_for("ex02.build.seed"), 0):
+            kwargs = {"n_features": 6, "n_hidden": 5, "seed": seed}
+            report = student.exercise(EX).probe(
+                "core_build_net", "build_regression_net", kwargs, seed=worker
+            )
+            call = f"build_regression_net(6, 5, seed={'...' if seed else 0})"
+            expect_linear_stack(report, (*sizes, 1), call=call)
+            expect_seeded_state(
+                report["state"],
+                ref(EX).build_regression_net,
+                sizes,
+                seed,
+                lesson_seed=ref(EX).LESSON_SEED,
+                call=call,
+            )
 
     @grade("build_regression_net", 1)
     def test_output_is_one_number_per_sample(self, student: Any) -> None:

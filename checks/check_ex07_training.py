@@ -19,7 +19,7 @@ import torch
 from grader.assignment import reference
 from grader.checklib import expect_trained_state, same_trained_state
 from grader.checklib.cache import memo
-from grader.checklib.inputs import generator, seed_for, seeded
+from grader.checklib.inputs import generator, seed_for, seeded, worker_seed
 from grader.compare import CheckFailed, expect_equal, expect_scalar, expect_tensor
 from grader.sandbox.confined.probe_runtime import (
     build_criterion,
@@ -160,15 +160,28 @@ class TestBuildSalaryModel:
 
     @pytest.mark.grade(exercise=EXERCISE, function="build_salary_model", points=1)
     def test_seed_reproduces_reference(self, student: Any) -> None:
-        for seed in (seed_for("ex07.build.a") % 10_000, seed_for("ex07.build.b") % 10_000):
-            # the seed goes positionally: `seed=` would seed the worker, not the function
-            got = student.exercise(EXERCISE).probe("describe_model", "build_salary_model", seed)
+        # seed 0 is a seed too; the worker's own generator is seeded otherwise, so a
+        # build that tests `if seed:` and skips seeding shows
+        worker = worker_seed("ex07.build.worker")
+        for seed in (seed_for("ex07.build.a") % 10_000, seed_for("ex07.build.b") % 10_000, 0):
+            # the seed goes positionally: `seed=` seeds the worker, not the function
+            got = student.exercise(EXERCISE).probe(
+                "describe_model", "build_salary_model", seed, seed=worker
+            )
             expected = _reference_model(seed)
             if not got["is_module"] or got["layers"] != expected["layers"]:
                 raise CheckFailed("build_salary_model must build Linear(4, 2) then Linear(2, 1)")
-            expect_trained_state(
-                got["state"], expected["state"], when=f"of build_salary_model({seed})"
-            )
+            try:
+                expect_trained_state(
+                    got["state"], expected["state"], when=f"of build_salary_model({seed})"
+                )
+            except CheckFailed as failed:
+                if seed:
+                    raise
+                raise CheckFailed(
+                    f"{failed.message}: seed=0 is a seed too, so test `seed is not None`, "
+                    "not `if seed:`"
+                ) from None
 
 
 @memo

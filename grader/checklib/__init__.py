@@ -229,7 +229,10 @@ def expect_seeded_state(
 ) -> None:
     """The state a seeded build returned must be the reference's for that seed.
 
-    Names ``lesson_constant`` when it is the lesson seed's state instead.
+    Names ``lesson_constant`` when it is the lesson seed's state instead. A
+    ``seed`` of 0 is a seed like any other: probe it with a worker seed that
+    is not 0 (:func:`grader.checklib.inputs.worker_seed`), so a build that
+    tests ``if seed:`` and skips seeding shows.
     """
     lesson = reference_state(build, sizes, lesson_seed)
     if sorted(got) == sorted(lesson) and all(torch.equal(got[k], lesson[k]) for k in lesson):
@@ -241,6 +244,11 @@ def expect_seeded_state(
     try:
         expect_state(got, reference_state(build, sizes, seed), call=call)
     except CheckFailed as failed:
+        if seed == 0:
+            raise CheckFailed(
+                f"{failed.message}. seed=0 is a seed too: test `seed is not None`, not "
+                "`if seed:`, then call torch.manual_seed(seed)"
+            ) from None
         raise CheckFailed(
             f"{failed.message}. With a seed, call torch.manual_seed(seed) first, then build "
             "the layers in order"

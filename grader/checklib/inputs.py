@@ -36,6 +36,7 @@ __all__ = [
     "seeded",
     "targets",
     "uniform",
+    "worker_seed",
 ]
 
 PUBLIC_SECRET = "public-checks"
@@ -69,6 +70,16 @@ def seed_for(name: str) -> int:
     secret_value = secret()
     digest = hashlib.sha256(f"{secret_value}:{name}".encode()).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFF_FFFF
+
+
+def worker_seed(name: str) -> int:
+    """A seed for the worker's generators that is never 0.
+
+    The worker seeds torch with 0 before a call by default, so a function
+    that should seed with 0 but skips it (``if seed:``) would build the same
+    thing there; under another worker seed the skip shows.
+    """
+    return seed_for(name) or 1
 
 
 def generator(name: str) -> torch.Generator:

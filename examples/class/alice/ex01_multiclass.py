@@ -60,6 +60,7 @@ def build_multiclass_net(
     weight as an `(n_out, n_in)` matrix: one row per output. Its starting
     values are random, so when `seed` is given, seed torch first: the same
     seed then gives the same network, and `seed=11052023` gives the lesson's.
+    `seed=0` is a seed like any other (test `seed is not None`, not `if seed:`).
     """
     ### BEGIN SOLUTION (TODO: seed torch if a seed is given, then stack two nn.Linear layers)
     if seed is not None:
@@ -78,7 +79,9 @@ def predict_proba(logits: torch.Tensor) -> torch.Tensor:
 def predict_classes(scores: torch.Tensor) -> torch.Tensor:
     """The predicted class of each row: the index of its largest score, as int64.
 
-    Works on logits and on probabilities alike, since softmax keeps the order.
+    The classes sit in the last dimension, whatever the rank: a `(b, n, k)`
+    batch gives `(b, n)` classes. Works on logits and on probabilities alike,
+    since softmax keeps the order.
     """
     ### BEGIN SOLUTION (TODO: take the argmax over the last dimension)
     return torch.argmax(scores, dim=-1)

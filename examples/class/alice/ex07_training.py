@@ -40,7 +40,10 @@ LESSON_CSV_PATH = "datasets/ds_salaries.csv"
 
 
 def build_salary_model(seed: int | None = None) -> nn.Sequential:
-    """The lesson's salary model, `Linear(4, 2)` then `Linear(2, 1)`, seeded first if asked."""
+    """The lesson's salary model, `Linear(4, 2)` then `Linear(2, 1)`, seeded first if asked.
+
+    `seed=0` is a seed like any other (test `seed is not None`, not `if seed:`).
+    """
     ### BEGIN SOLUTION (TODO: seed torch if a seed is given, then stack the two layers)
     if seed is not None:
         torch.manual_seed(seed)

@@ -51,7 +51,8 @@ def build_regression_net(
     """`Linear(n_features, n_hidden)` then `Linear(n_hidden, 1)`: one number per sample.
 
     When `seed` is given, seed torch first so the starting weights are
-    reproducible (`seed=11052023` gives the lesson's network).
+    reproducible (`seed=11052023` gives the lesson's network). `seed=0` is a
+    seed like any other (test `seed is not None`, not `if seed:`).
     """
     ### BEGIN SOLUTION (TODO: seed torch if a seed is given, then stack the two layers)
     if seed is not None:
