@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader import __version__
+from grader import __version__, timings
 from grader.assignment import EXERCISES, current
 from grader.intake import Submission, SubmissionError, load_submission
 from grader.model import Isolation, SubmissionResult, SubmissionStatus
@@ -94,7 +94,8 @@ def grade_loaded(
     try:
         with host.submission(sources, origins=origins, locate=locate) as session:
             view = StudentView(session, available=sources, problems=submission.problems)
-            run = run_on_student(view, exercises=exercises)
+            with timings.phase("run"):
+                run = run_on_student(view, exercises=exercises)
     except Exception:  # the grader broke, not the student: keep a report anyway
         return not_gradable(
             submission.name,
@@ -129,7 +130,8 @@ def grade_path(
 ) -> SubmissionResult:
     """Load and grade the submission at ``path``; never raises for student input."""
     try:
-        submission = load_submission(path, name=name)
+        with timings.phase("intake"):
+            submission = load_submission(path, name=name)
     except SubmissionError as error:
         return not_gradable(
             name or path.stem, str(error), isolation=host.isolation, limits=host.limits.to_dict()

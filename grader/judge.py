@@ -33,10 +33,14 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from grader import timings
 from grader.sandbox.trusted import launcher
 from grader.sandbox.trusted.client import SandboxHost
 from grader.sandbox.trusted.errors import SandboxError
 from grader.sandbox.trusted.spawner import HostTemplate
+
+# Set to 1 (bench/phases.py does) for each reply to carry where the judge's time went.
+TIMINGS_VARIABLE = "GRADER_TIMINGS"
 
 # What the first submission would otherwise import on its critical path: the
 # judging stack. Not torch._dynamo: see grader.torch_eager.
@@ -96,24 +100,30 @@ def serve(
     # torch holds the GIL for long stretches, and started earlier it held up
     # the launch by most of a second.
     warm = threading.Thread(target=_warm, name="warm-imports", daemon=True)
+    if os.environ.get(TIMINGS_VARIABLE) == "1":
+        timings.enable()
     try:
-        host = SandboxHost(
-            require=require, secrets=(out_dir,), on_launch=warm.start, template=template
-        )
+        with timings.phase("start.host"):
+            host = SandboxHost(
+                require=require, secrets=(out_dir,), on_launch=warm.start, template=template
+            )
     except SandboxError as error:  # e.g. the required isolation level is out of reach
         print(json.dumps({"ready": False, "error": str(error)}), flush=True)
         return 3
-    warm.join()
+    with timings.phase("start.imports"):  # what the imports still needed after the host
+        warm.join()
     from grader import runner
 
-    runner.prepare(exercises)  # collected once, here, for this judge and its forks
+    with timings.phase("start.collect"):
+        runner.prepare(exercises)  # collected once, here, for this judge and its forks
     with host:
         # Each fork's host comes from this judge's host template: a fork, not an import.
         templates = [host.attach_template() for _ in forks]
         children = [
             _fork(i, forks, templates, host, out_dir, require, exercises) for i in range(len(forks))
         ]
-        print(json.dumps({"ready": True, "isolation": host.isolation.to_dict()}), flush=True)
+        ready = {"ready": True, "isolation": host.isolation.to_dict()}
+        print(json.dumps({**ready, **_timings()}), flush=True)
         _grade_lines(host, out_dir, exercises)
         for pid in children:  # they stop when the orchestrator closes their requests
             os.waitpid(pid, 0)
@@ -192,8 +202,9 @@ def _grade_lines(host: SandboxHost, out_dir: Path, exercises: list[str] | None) 
             continue
         job = json.loads(line)
         result = grade_path(Path(job["path"]), host, name=job["name"], exercises=exercises)
-        files = submission_files(result)
-        write_submission_reports(result, out_dir, files=files)
+        with timings.phase("reports"):
+            files = submission_files(result)
+            write_submission_reports(result, out_dir, files=files)
         reply = {
             "name": result.submission,
             "status": result.status.value,
@@ -201,9 +212,17 @@ def _grade_lines(host: SandboxHost, out_dir: Path, exercises: list[str] | None) 
             "report": files["report.json"],
             "staff_log": result.staff_log,
             "digests": digest_texts(files),
+            **_timings(),
         }
         print(json.dumps(reply), flush=True)
         _cache.flush()  # expected values computed for this one, for the next run
+
+
+def _timings() -> dict[str, object]:
+    """What this judge's phases took since the last reply, when asked for (bench)."""
+    if os.environ.get(TIMINGS_VARIABLE) != "1":
+        return {}
+    return {"timings": timings.take()}
 
 
 def _channel(text: str) -> tuple[int, int]:

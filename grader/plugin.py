@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from grader import timings
 from grader.assignment import EXERCISES, reference
 from grader.compare import CheckFailed
 from grader.model import CheckResult, CheckStatus
@@ -125,6 +126,14 @@ class GradingPlugin:
     def pytest_runtest_logstart(self, nodeid: str, location: object) -> None:
         self._started[nodeid] = time.perf_counter()
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        mark = item.stash.get(_MARK_KEY, None)
+        timings.scope(mark.exercise if mark is not None else "")
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: object) -> None:
+        timings.scope("")
+
     @pytest.hookimpl(tryfirst=True, specname="pytest_runtest_makereport")
     def pytest_runtest_makereport_plain(
         self, item: pytest.Item, call: pytest.CallInfo[None]
@@ -155,6 +164,7 @@ class GradingPlugin:
             return report
         if call.when == "call" or (call.when == "setup" and call.excinfo is not None):
             elapsed = time.perf_counter() - self._started.get(item.nodeid, time.perf_counter())
+            timings.add("checks", elapsed)
             self.results.append(self._result(item, mark, call, elapsed))
         return report
 

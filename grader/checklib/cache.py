@@ -33,6 +33,8 @@ from typing import Any, TypeVar
 
 import torch
 
+from grader import timings
+
 __all__ = ["clear", "flush", "folder", "memo", "on_disk", "use_disk"]
 
 T = TypeVar("T")
@@ -60,7 +62,8 @@ def memo(factory: Callable[..., T]) -> Callable[..., T]:
         if key not in _STORE:
             stored = _ON_DISK.get(repr(key), _MISSING)
             if stored is _MISSING:
-                _STORE[key] = factory(*args)
+                with timings.phase("reference"):
+                    _STORE[key] = factory(*args)
                 _NEW.add(key)
             else:
                 _STORE[key] = stored

@@ -30,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from grader import timings
 from grader.sandbox.trusted.errors import (
     CallTimeout,
     ImportFailed,
@@ -216,7 +217,8 @@ class _SharedWorker:
             self.end(0.0, speaker or out)
         self._speaker = out
         if self._live is None:
-            self._live = self._spawn()
+            with timings.phase("fork"):
+                self._live = self._spawn()
             self._loaded = set()
         return self._live, module in self._loaded
 
@@ -355,7 +357,8 @@ class ExerciseHandle:
         except OSError:
             self._failure = _import_death(self._end(wait=1.0), self._display, self._limits)
             raise self._failure from None
-        self._failure = self._await_ready(live)
+        with timings.phase("import"):
+            self._failure = self._await_ready(live)
         if self._failure is not None:
             raise self._failure
         self._worker.mark_loaded(self.name)
@@ -411,7 +414,8 @@ class ExerciseHandle:
         if self._owner.closed:
             raise SandboxError("this submission's sandbox is closed")
         try:
-            packed = codec.encode([list(args), kwargs], self._limits.caps(), role="argument")
+            with timings.phase("codec"):
+                packed = codec.encode([list(args), kwargs], self._limits.caps(), role="argument")
         except codec.CodecError as exc:
             raise SandboxError(f"cannot send the arguments for {target}: {exc}") from None
         live = self._start()
@@ -420,6 +424,7 @@ class ExerciseHandle:
         request = {"id": rid, "op": op, "module": self.name, "name": name, "seed": seed,
                    "args": packed.tree[0], "kwargs": packed.tree[1]}  # fmt: skip
         deadline = time.monotonic() + limit
+        sent = time.perf_counter()
         try:
             live.sock.settimeout(limit)
             protocol.send_frame(live.sock, request, packed.buffers)
@@ -439,12 +444,14 @@ class ExerciseHandle:
             raise WorkerCrashed(
                 f"the worker sent a malformed reply while running {target}"
             ) from None
+        timings.add("calls", time.perf_counter() - sent)
         if reply.get("id") != rid:
             self._end(wait=0.0)
             raise WorkerCrashed(f"the worker answered another request while running {target}")
         if reply.get("ok") is True:
             try:
-                return codec.decode(reply.get("value"), buffers, self._limits.caps())
+                with timings.phase("codec"):
+                    return codec.decode(reply.get("value"), buffers, self._limits.caps())
             except codec.CodecError as exc:
                 self._end(wait=0.0)
                 raise ValueRejected(f"{exc} (from {target})") from None

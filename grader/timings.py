@@ -1,0 +1,61 @@
+"""Where a judge's time goes, phase by phase: what ``make bench`` breaks down.
+
+Off unless :func:`enable` is called (the benchmark's phase run does), so
+grading pays one flag test per phase. Each phase's seconds and count add up
+per *scope*: the exercise whose check is running (the plugin sets it), so a
+breakdown can say which exercise's calls, codec, reference values or pytest
+overhead cost what. Phases may nest (a check's time holds its calls); the
+reader subtracts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["add", "enable", "phase", "scope", "take"]
+
+_state = {"on": False}
+_scope: list[str] = [""]
+_totals: dict[str, list[float]] = {}  # "phase[.scope]" -> [seconds, count]
+
+
+def enable(on: bool = True) -> None:
+    """Start (or stop) recording in this process."""
+    _state["on"] = on
+
+
+def scope(name: str) -> None:
+    """Charge the phases that follow to ``name`` (an exercise); "" for none."""
+    _scope[0] = name
+
+
+def add(name: str, seconds: float) -> None:
+    """Add ``seconds`` to phase ``name`` in the current scope."""
+    if not _state["on"]:
+        return
+    key = f"{name}.{_scope[0]}" if _scope[0] else name
+    slot = _totals.setdefault(key, [0.0, 0])
+    slot[0] += seconds
+    slot[1] += 1
+
+
+@contextmanager
+def phase(name: str) -> Iterator[None]:
+    """Time the block as phase ``name``."""
+    if not _state["on"]:
+        yield
+        return
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        add(name, time.perf_counter() - started)
+
+
+def take() -> dict[str, tuple[float, int]]:
+    """What was recorded since the last call (seconds, count per phase), and reset."""
+    taken = {key: (seconds, int(count)) for key, (seconds, count) in _totals.items()}
+    _totals.clear()
+    return taken
