@@ -47,6 +47,7 @@ from grader.intake.submission import SubmissionError, class_entries, load_submis
 
 __all__ = [
     "DEFAULT_THRESHOLD",
+    "MIN_OVERLAP",
     "Code",
     "Pair",
     "SimilarityError",
@@ -59,6 +60,9 @@ __all__ = [
 NOISE = 25  # k: matches shorter than this many filtered characters are noise (copydetect's)
 GUARANTEE = 30  # any match at least this long is always found; window = GUARANTEE - NOISE + 1
 DEFAULT_THRESHOLD = 0.5  # a pair is flagged when either side shares at least this much
+# ... and the match is at least this many filtered tokens: a student who wrote one short
+# line of their own shares "100%" of it with anyone who wrote the same idiom.
+MIN_OVERLAP = 2 * NOISE
 
 
 class SimilarityError(GraderError):
@@ -110,7 +114,11 @@ class SimilarityReport:
 
     @property
     def flagged(self) -> tuple[Pair, ...]:
-        return tuple(p for p in self.pairs if p.score >= self.threshold)
+        """The pairs for a person to look at: a share at or above the threshold, a long match."""
+        return tuple(p for p in self.pairs if self.is_flagged(p))
+
+    def is_flagged(self, pair: Pair) -> bool:
+        return pair.score >= self.threshold and pair.overlap >= MIN_OVERLAP
 
 
 def own_code(source: str, stub: str, graded: Sequence[str], *, notebook: bool = False) -> str:
@@ -218,7 +226,8 @@ def compare(
     threshold: float = DEFAULT_THRESHOLD,
     problems: Sequence[tuple[str, str]] = (),
 ) -> SimilarityReport:
-    """Fingerprint every code and compare each pair of one exercise, closest pairs first.
+    """Fingerprint every code and compare each pair of one exercise: flagged pairs first,
+    then by score.
 
     This year's submissions are compared with each other and with past
     years'; past years' are not compared with each other. The fingerprints
@@ -259,7 +268,13 @@ def compare(
                 Pair(exercise, a, b, float(share_i), float(share_j), int(overlap),
                      regions_a, regions_b)
             )  # fmt: skip
-    pairs.sort(key=lambda p: (-p.score, -p.overlap, p.exercise, p.a.submission, p.b.submission))
+    report = SimilarityReport(assignment.title, threshold, ())
+    pairs.sort(
+        key=lambda p: (
+            not report.is_flagged(p), -p.score, -p.overlap, p.exercise, p.a.submission,
+            p.b.submission,
+        )
+    )  # fmt: skip
     return SimilarityReport(
         title=assignment.title,
         threshold=threshold,

@@ -259,7 +259,7 @@ def test_the_command_writes_the_page_and_the_csv(
     out = tmp_path / "out"
     argv = ["similarity", "--assignment", str(ASSIGNMENT), "--class", str(klass), "--out", str(out)]
     assert run(argv) == 0
-    assert "1 of 10 pairs at or above 0.5" in capsys.readouterr().err
+    assert "1 of 10 pairs flagged (a share of 0.5 or more" in capsys.readouterr().err
     page = (out / "similarity.html").read_text(encoding="utf-8")
     assert "<mark>" in page and 'id="pair-1"' in page and "dave" in page
     assert not re.search(r"<(script|img|link|iframe)\b|\bsrc=", page)
@@ -311,3 +311,15 @@ def test_a_graded_class_summary_links_the_page_and_its_gradebook_is_kept(
     assert (tmp_path / "gradebook.csv").read_bytes() == gradebook  # its ALTERED flag stays
     write_class_reports(results, tmp_path)  # a later regrade keeps the link
     assert "similarity.html" in (tmp_path / "summary.html").read_text(encoding="utf-8")
+
+
+def test_a_short_match_is_not_flagged_however_large_its_share() -> None:
+    from grader.commands import similarity as verb
+    from grader.similarity import DEFAULT_THRESHOLD, MIN_OVERLAP, Code, Pair
+
+    assert (verb.DEFAULT_THRESHOLD, verb.MIN_OVERLAP) == (DEFAULT_THRESHOLD, MIN_OVERLAP)
+    a, b = Code("ann", EXERCISE, "x.py", "..."), Code("ben", EXERCISE, "x.py", "...")
+    one_line = Pair(EXERCISE, a, b, 1.0, 0.05, MIN_OVERLAP - 1, (), ())
+    copied = Pair(EXERCISE, a, b, 0.6, 0.5, MIN_OVERLAP, (), ())
+    report = SimilarityReport("t", DEFAULT_THRESHOLD, (one_line, copied))
+    assert report.flagged == (copied,)

@@ -11,6 +11,7 @@ from grader.commands.errors import CliError
 from grader.commands.exercises import resolve_exercises
 
 DEFAULT_THRESHOLD = 0.5  # grader.similarity.DEFAULT_THRESHOLD; verb modules import no engine
+MIN_OVERLAP = 50  # grader.similarity.MIN_OVERLAP (a test keeps the two equal)
 
 
 def register(verbs: Any) -> None:
@@ -44,7 +45,8 @@ def register(verbs: Any) -> None:
         type=float,
         default=DEFAULT_THRESHOLD,
         help=f"flag a pair when either side shares at least this much, 0 to 1 "
-        f"(default {DEFAULT_THRESHOLD})",
+        f"(default {DEFAULT_THRESHOLD}), in a match of at least "
+        f"{MIN_OVERLAP} tokens",
     )
     similarity.add_argument(
         "--exercise",
@@ -73,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
     page, table = write_similarity_reports(report, args.out)
     flagged = len(report.flagged)
     print(
-        f"{flagged} of {len(report.pairs)} pairs at or above {args.threshold:g}; "
+        f"{flagged} of {len(report.pairs)} pairs flagged (a share of {args.threshold:g} or "
+        f"more, a long enough match); "
         f"wrote {page} and {table}",
         file=sys.stderr,
     )

@@ -23,6 +23,7 @@ from grader.reports.text import clean_text
 
 __all__ = ["feedback_html", "markdown_to_html"]
 
+
 def markdown_to_html(markdown: str) -> str:
     """Our Markdown as an HTML fragment: CommonMark plus tables, raw HTML shown as text."""
     return MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
@@ -45,6 +46,9 @@ h3 { font-size: 1.05em; margin-top: 1.3em; }
 table { border-collapse: collapse; display: block; overflow-x: auto; max-width: 100%; }
 th, td { border-bottom: 1px solid #d0d7de; padding: .25em .7em; text-align: left; }
 th[style*="right"], td[style*="right"] { font-variant-numeric: tabular-nums; }
+td { overflow-wrap: normal; }  /* "ex02_regression_binary" and "86 / 100" stay whole */
+td[style*="right"] { white-space: nowrap; }
+@media (max-width: 40em) { body { padding: 0 .6em; } th, td { padding: .25em .4em; } }
 ul { padding-left: 1.3em; } li { margin: .2em 0; }
 code { background: #f6f8fa; padding: 0 .25em; border-radius: 3px; }
 hr { border: 0; border-top: 1px solid #d0d7de; margin-top: 2em; }

@@ -120,7 +120,10 @@ def _pct(part: float, whole: float) -> str:
 
 
 def _section(heading: str, content: str, ident: str) -> str:
-    return f'<section id="{ident}">\n<h2>{heading}</h2>\n{content}\n</section>'
+    """A section whose content scrolls sideways inside its box when a phone is too narrow."""
+    return (
+        f'<section id="{ident}">\n<h2>{heading}</h2>\n<div class="wide">{content}</div>\n</section>'
+    )
 
 
 def _overview(results: Sequence[SubmissionResult], graded: Sequence[SubmissionResult]) -> str:
@@ -394,6 +397,13 @@ svg text { font: 11px system-ui, sans-serif; fill: #1f2328; }
 svg .bar { fill: #2f6feb; } svg .track { fill: #eaeef2; } svg .axis { stroke: #57606a; }
 code { background: #f6f8fa; padding: 0 .25em; }
 a.alt { font-size: .8em; color: #57606a; }
+.wide { overflow-x: auto; }  /* a wide table or chart scrolls in its box, not the page */
+svg.histogram { max-width: 100%; height: auto; }  /* a picture: it shrinks to fit */
+@media (max-width: 40em) {  /* a phone: tighter tables; a check's name is not cut to a word */
+  body { margin: 1em auto; padding: 0 .6em; }
+  th, td { padding: .2em .35em; font-size: 13px; }
+  table.checks td:nth-child(3) { min-width: 11em; }
+}
 """
 
 _PAGE = """<!DOCTYPE html>

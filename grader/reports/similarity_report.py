@@ -1,8 +1,10 @@
 """``similarity.html`` and ``similarity.csv``: the pairs a person should look at.
 
-The CSV holds every pair compared, closest first, for a spreadsheet. The
-page shows the pairs at or above the threshold, each with the two codes side
-by side and the matching regions marked, plus the closest pairs below it.
+The CSV holds every pair compared, flagged pairs first, then by score, for
+a spreadsheet. The page shows the flagged pairs (a share at or above the
+threshold and a match of at least ``MIN_OVERLAP`` tokens), each with the two
+codes side by side and the matching regions marked, plus the closest pairs
+not flagged.
 It is one offline file like ``summary.html`` (CSP-locked, no script); every
 piece of student code is escaped, and it holds no grade, check or message.
 """
@@ -18,7 +20,7 @@ from pathlib import Path
 from grader.reports import SIMILARITY_PAGE, load_report, write_summary, write_text_atomic
 from grader.reports.html_summary import offline_page
 from grader.reports.text import clean_text, count
-from grader.similarity import Pair, SimilarityReport
+from grader.similarity import MIN_OVERLAP, Pair, SimilarityReport
 
 __all__ = ["CONTEXT_LINES", "similarity_csv", "similarity_html", "write_similarity_reports"]
 
@@ -27,7 +29,7 @@ CSV_HEADER = (
     "overlap_tokens", "flagged", "past",
 )  # fmt: skip
 CONTEXT_LINES = 3  # lines kept around each matching region; the rest is elided
-CLOSEST_BELOW = 10  # pairs under the threshold still listed, for a sense of the baseline
+CLOSEST_BELOW = 10  # pairs not flagged still listed, for a sense of the baseline
 
 
 def write_similarity_reports(report: SimilarityReport, out_dir: Path) -> tuple[Path, Path]:
@@ -54,7 +56,7 @@ def write_similarity_reports(report: SimilarityReport, out_dir: Path) -> tuple[P
 
 
 def similarity_csv(report: SimilarityReport) -> str:
-    """Every pair, closest first; similarities as shares from 0 to 1, three decimals."""
+    """Every pair, flagged first, then by score; shares from 0 to 1, three decimals."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_HEADER)
@@ -68,7 +70,7 @@ def similarity_csv(report: SimilarityReport) -> str:
                 f"{pair.similarity_a:.3f}",
                 f"{pair.similarity_b:.3f}",
                 pair.overlap,
-                "yes" if pair.score >= report.threshold else "no",
+                "yes" if report.is_flagged(pair) else "no",
                 "yes" if pair.b.past else "no",
             ]
         )
@@ -78,19 +80,18 @@ def similarity_csv(report: SimilarityReport) -> str:
 def similarity_html(report: SimilarityReport) -> str:
     """The page as text."""
     flagged = report.flagged
-    below = [p for p in report.pairs if p.score < report.threshold][:CLOSEST_BELOW]
+    below = [p for p in report.pairs if not report.is_flagged(p)][:CLOSEST_BELOW]
     title = f"Similarity: {report.title}"
     body = [
         f"<h1>{_e(title)}</h1>",
         _intro(report),
-        f'<section id="flagged">\n<h2>At or above {_pct(report.threshold)} '
-        f"({count(len(flagged), 'pair')})</h2>\n"
-        + (_table(flagged, anchors=True) if flagged else "<p>No pair reached the threshold.</p>")
+        f'<section id="flagged">\n<h2>Flagged ({count(len(flagged), "pair")})</h2>\n'
+        + (_table(flagged, anchors=True) if flagged else "<p>No pair was flagged.</p>")
         + "\n</section>",
     ]
     if below:
         body.append(
-            '<section id="closest">\n<h2>Closest pairs below the threshold</h2>\n'
+            '<section id="closest">\n<h2>Closest pairs not flagged</h2>\n'
             + _table(below, anchors=False)
             + "\n</section>"
         )
@@ -106,7 +107,9 @@ def _intro(report: SimilarityReport) -> str:
         f"{count(len(report.pairs), 'pair')} in {count(len(report.exercises), 'exercise')}. "
         "Each student's own functions are compared, the course's stubs left out; renamed "
         "variables do not hide a match. A share is how much of one side's code is found in "
-        "the other. This page flags pairs for a person to look at; it changes no grade. "
+        f"the other; a pair is flagged when a share reaches {_pct(report.threshold)} and the "
+        f"match is at least {MIN_OVERLAP} tokens long. "
+        "This page flags pairs for a person to look at; it changes no grade. "
         "Every pair is in <code>similarity.csv</code>.</p>"
     )
 
@@ -221,6 +224,7 @@ table { border-collapse: collapse; margin: .5em 0; }
 th, td { border-bottom: 1px solid #d0d7de; padding: .25em .6em; text-align: left;
          vertical-align: top; overflow-wrap: anywhere; }
 .num { text-align: right; font-variant-numeric: tabular-nums; }
+td { overflow-wrap: normal; white-space: nowrap; }  /* names whole; the table scrolls */
 .wide { overflow-x: auto; }
 .muted { color: #57606a; font-weight: normal; }
 .sides { display: grid; grid-template-columns: repeat(auto-fit, minmax(20em, 1fr)); gap: 1em; }
@@ -229,5 +233,6 @@ pre { background: #f6f8fa; border: 1px solid #d0d7de; padding: .6em; margin: 0;
       font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
       white-space: pre-wrap; overflow-wrap: anywhere; }
 mark { background: #fff1a8; color: inherit; }
+@media (max-width: 40em) { body { padding: 0 .6em; } th, td { padding: .2em .35em; } }
 code { background: #f6f8fa; padding: 0 .25em; }
 """

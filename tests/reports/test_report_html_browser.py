@@ -8,6 +8,7 @@ the page as written, script appended but CSP kept, must not run it.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -38,6 +39,8 @@ const out = {
   tracks: [...document.querySelectorAll("svg.exercise-rates rect.track")].map(box),
   svgs: [...document.querySelectorAll("svg")].map(box),
   links: [...document.querySelectorAll("a[href]")].map((a) => a.href),
+  overflow: document.documentElement.scrollWidth - window.innerWidth,
+  width: window.innerWidth,
 };
 const pre = document.createElement("pre");
 pre.id = "probe";
@@ -61,8 +64,28 @@ class ProbeText(HTMLParser):
             self.text += data
 
 
+NARROWEST_WINDOW = 500  # headless Chromium's window, and so its viewport, is never narrower
+FRAME = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"></head><body style="margin:0">
+<iframe style="width:{width}px;height:900px;border:0" srcdoc="{page}" onload="document.
+documentElement.innerHTML = this.contentDocument.documentElement.innerHTML"></iframe>
+</body></html>"""
+
+
 def dump_dom(page: Path, profile: Path, *, width: int = 1200) -> str:
+    """The DOM of ``page`` after load in a viewport ``width`` CSS pixels wide.
+
+    Below Chromium's narrowest window (a phone's 390 px) the page is loaded in
+    a ``srcdoc`` frame that wide, which shares the wrapper's origin: when it
+    has loaded, the wrapper takes over the frame's DOM, so what is dumped is
+    the page as laid out (and probed) at that width.
+    """
     assert CHROMIUM is not None
+    if width < NARROWEST_WINDOW:
+        framed = page.with_name(f"frame-{width}-{page.name}")
+        source = html.escape(page.read_text(encoding="utf-8"), quote=True)
+        framed.write_text(FRAME.format(width=width, page=source), encoding="utf-8")
+        page = framed
     result = subprocess.run(
         [
             CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -93,13 +116,13 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def probe(reports: Path, tmp_path: Path, *, keep_csp: bool) -> dict | None:
+def probe(reports: Path, tmp_path: Path, *, keep_csp: bool, width: int = 1200) -> dict | None:
     page = (reports / "summary.html").read_text(encoding="utf-8")
     if not keep_csp:
         page = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)
     probed = reports / f"probe-{keep_csp}.html"  # beside the page: relative links still resolve
     probed.write_text(page.replace("</body>", PROBE + "\n</body>"), encoding="utf-8")
-    dom = dump_dom(probed, tmp_path / "profile")
+    dom = dump_dom(probed, tmp_path / "profile", width=width)
     assert 'class="histogram"' in dom and "Class summary" in dom  # the page itself loaded
     text = ProbeText(dom).text
     return json.loads(text) if text else None
@@ -135,11 +158,21 @@ def test_the_page_as_written_runs_no_script(reports: Path, tmp_path: Path) -> No
     assert probe(reports, tmp_path, keep_csp=True) is None
 
 
+def test_the_summary_fits_a_phone(reports: Path, tmp_path: Path) -> None:
+    # Wide tables and the bar chart scroll inside their own box; the histogram shrinks.
+    seen = probe(reports, tmp_path, keep_csp=False, width=390)
+    assert seen is not None
+    assert seen["width"] == 390  # a phone's viewport, not Chromium's narrowest window
+    assert seen["overflow"] <= 1
+    assert 0 < seen["svgs"][0]["w"] <= 390, seen["svgs"][:2]  # the histogram fits
+
+
 FEEDBACK_PROBE = """<script>
 const out = {
   headings: [...document.querySelectorAll("h1, h2, h3")].map((h) => h.textContent),
   text: document.body.innerText,
   overflow: document.documentElement.scrollWidth - window.innerWidth,
+  width: window.innerWidth,
   items: document.querySelectorAll("li").length,
   tables: document.querySelectorAll("table").length,
 };
@@ -180,8 +213,54 @@ def test_feedback_page_shows_the_markdown_in_its_order_without_escapes(
     assert "softmax_manual — 2.5 points lost" in text
     assert text.index("What did not pass") < text.index("What passed") < text.index("Graded with")
     assert seen["tables"] == 1 and seen["items"] == markdown.count("\n- ")
+    assert seen["width"] == width
     assert seen["overflow"] <= 1  # nothing wider than the window, a phone's included
 
 
 def test_feedback_page_as_written_runs_no_script(reports: Path, tmp_path: Path) -> None:
     assert probe_feedback(reports / "dave", tmp_path, keep_csp=True, width=1200) is None
+
+
+SIMILARITY_PROBE = """<script>
+const out = {
+  overflow: document.documentElement.scrollWidth - window.innerWidth,
+  width: window.innerWidth,
+  marks: document.querySelectorAll("mark").length,
+  sides: [...document.querySelectorAll(".side")].map((e) => e.getBoundingClientRect().width),
+};
+const pre = document.createElement("pre");
+pre.id = "probe";
+pre.textContent = JSON.stringify(out);
+document.body.appendChild(pre);
+</script>"""
+
+
+def similarity_page(folder: Path) -> Path:
+    """A similarity.html of one flagged pair with a long line and long names, no copydetect."""
+    from grader.reports.similarity_report import write_similarity_reports
+    from grader.similarity import Code, Pair, SimilarityReport
+
+    text = "def f(x):\n    return x + 1\n" + "y = " + "a" * 400 + "\n" + "z = 2\n" * 30
+    a = Code("a-student-with-a-very-long-name", "ex03_forward_pass", "ex03_forward_pass.py", text)
+    b = Code("another_long_name_2025", "ex03_forward_pass", "ex03_forward_pass.ipynb", text)
+    pair = Pair("ex03_forward_pass", a, b, 1.0, 1.0, 120, ((0, 40),), ((0, 40),))
+    report = SimilarityReport("Course", 0.5, (pair,), submissions=2, exercises=(a.exercise,))
+    page, _ = write_similarity_reports(report, folder)
+    return page
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_similarity_page_fits_desktop_and_phone(tmp_path: Path, width: int) -> None:
+    page = similarity_page(tmp_path / "out")
+    text = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page.read_text())
+    probed = page.with_name("probe.html")
+    probed.write_text(text.replace("</body>", SIMILARITY_PROBE + "\n</body>"), encoding="utf-8")
+    dom = dump_dom(probed, tmp_path / "profile", width=width)
+    assert "Similarity: Course" in dom  # the page itself loaded
+    seen = json.loads(ProbeText(dom).text)
+    assert seen["width"] == width
+    assert seen["overflow"] <= 1
+    assert seen["marks"] == 2  # the matching region, on both sides
+    first, second = seen["sides"]
+    assert first == pytest.approx(second, abs=1)  # side by side (desktop) or stacked (phone)
+    assert first > (500 if width == 1280 else 300)
