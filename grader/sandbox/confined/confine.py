@@ -84,6 +84,7 @@ __all__ = [
     "landlock_abi",
     "landlock_rules",
     "seccomp_program",
+    "unavailable",
 ]
 
 LAYERS = (
@@ -540,6 +541,27 @@ def available() -> tuple[str, ...]:
     if _seccomp_supported():
         layers += ["seccomp-net", "seccomp-syscalls"]
     return tuple(layers)
+
+
+def unavailable() -> dict[str, str]:
+    """Why each Landlock or seccomp layer `available` leaves out is missing here, for the
+    report's notes (a kernel too old, an architecture without a filter)."""
+    if not sys.platform.startswith("linux"):
+        return {}
+    have = set(available())
+    abi = landlock_abi()
+    needs = {"landlock-fs": 1, "landlock-net": 4, "landlock-scoped": 6}
+    why = {
+        name: (f"this kernel's Landlock ABI is {abi}, the layer needs {abi_needed} "
+               "(Linux 5.13 or later for any)" if abi else
+               "this kernel has no Landlock (Linux 5.13 or later, enabled in its LSM list)")
+        for name, abi_needed in needs.items() if name not in have
+    }  # fmt: skip
+    if "seccomp-net" not in have:
+        reason = (f"no filter for {platform.machine()}" if _arch() is None
+                  else "this kernel has no seccomp")  # fmt: skip
+        why.update({"seccomp-net": reason, "seccomp-syscalls": reason})
+    return why
 
 
 # ---------------------------------------------------------------- applying

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from grader.model import Isolation
 from grader.sandbox import levels
+from grader.sandbox.confined import confine
 from grader.sandbox.trusted import launcher, staging
 from grader.sandbox.trusted.errors import (
     IsolationError,
@@ -204,6 +205,10 @@ class SandboxHost:
         for problem in hello.get("problems", ()):  # a layer confine.py could not apply here
             names, _, why = str(problem).partition(": ")
             notes.append(f"{names}: not in force: {why}")
+        offered, why_not = launcher.machine().confine, confine.unavailable()
+        for name in confine.LAYERS:  # what the host did not even try here, and why
+            if name.startswith(("landlock", "seccomp")) and name not in offered:
+                notes.append(f"{name}: not in force: {why_not.get(name, 'not tried here')}")
         if "uid-switch" in layers and plan.serve.get("user") is not None and not unclosed:
             layers += (levels.SECRETS_CLOSED,)
             details[levels.SECRETS_CLOSED] = (

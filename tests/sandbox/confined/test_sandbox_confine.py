@@ -535,3 +535,15 @@ def test_the_real_allowlist_keeps_the_repository_closed() -> None:
         assert not access & confine.FS_WRITE_FILE or path.startswith(("/dev/", "/nonexistent")), (
             path
         )
+
+
+def test_a_kernel_without_a_layer_says_why_it_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(confine, "landlock_abi", lambda: 3)
+    monkeypatch.setattr(confine, "_arch", lambda: None)
+    why = confine.unavailable()
+    assert set(why) == {"landlock-net", "landlock-scoped", "seccomp-net", "seccomp-syscalls"}
+    assert why["landlock-net"].startswith("this kernel's Landlock ABI is 3, the layer needs 4")
+    assert why["landlock-scoped"].startswith("this kernel's Landlock ABI is 3, the layer needs 6")
+    assert why["seccomp-net"] == f"no filter for {platform.machine()}"
+    monkeypatch.setattr(confine, "landlock_abi", lambda: 0)
+    assert confine.unavailable()["landlock-fs"].startswith("this kernel has no Landlock")
