@@ -299,5 +299,6 @@ class TestCrossEntropyManual:
     @grade(_CE, 1)
     def test_by_hand(self, student: Any, ref: Any) -> None:
         logits, target = inputs.logits("ex01.ce.hand", 3, 3), inputs.targets("ex01.ce.hand", 3, 3)
-        judge_ce(student.exercise(EX).call(_CE, logits, target), ref, logits, target)
-        by_hand(student, EX, _CE)
+        got, trace = student.exercise(EX).traced(_CE, logits, target)
+        judge_ce(got, ref, logits, target)
+        by_hand(student, EX, _CE, trace)

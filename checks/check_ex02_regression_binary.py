@@ -143,9 +143,9 @@ class TestMseManual:
     @grade("mse_manual", 0.5)
     def test_by_hand(self, student: Any, ref: Any) -> None:
         pred, target = inputs.logits("ex02.mse.hand", 4, 1), inputs.logits("ex02.mse.hand/t", 4, 1)
-        got = student.exercise(EX).call("mse_manual", pred, target)
+        got, trace = student.exercise(EX).traced("mse_manual", pred, target)
         judge_regression_loss(got, "mse_manual", ref, pred, target)
-        by_hand(student, EX, "mse_manual")
+        by_hand(student, EX, "mse_manual", trace)
 
 
 class TestMaeManual:
@@ -168,9 +168,9 @@ class TestMaeManual:
     @grade("mae_manual", 0.5)
     def test_by_hand(self, student: Any, ref: Any) -> None:
         pred, target = inputs.logits("ex02.mae.hand", 4, 1), inputs.logits("ex02.mae.hand/t", 4, 1)
-        got = student.exercise(EX).call("mae_manual", pred, target)
+        got, trace = student.exercise(EX).traced("mae_manual", pred, target)
         judge_regression_loss(got, "mae_manual", ref, pred, target)
-        by_hand(student, EX, "mae_manual")
+        by_hand(student, EX, "mae_manual", trace)
 
 
 # --- predict_binary ---------------------------------------------------------
@@ -256,8 +256,9 @@ class TestBceManual:
     @grade("bce_manual", 0.5)
     def test_by_hand(self, student: Any, ref: Any) -> None:
         probs, target = _bce_inputs("ex02.bce.hand", 4)
-        judge_bce(student.exercise(EX).call("bce_manual", probs, target), ref, probs, target)
-        by_hand(student, EX, "bce_manual")
+        got, trace = student.exercise(EX).traced("bce_manual", probs, target)
+        judge_bce(got, ref, probs, target)
+        by_hand(student, EX, "bce_manual", trace)
 
 
 # --- bce_grad_manual ----------------------------------------------------------
@@ -294,6 +295,6 @@ class TestBceGradManual:
     @grade("bce_grad_manual", 1)
     def test_by_hand(self, student: Any, ref: Any) -> None:
         probs, target = _bce_inputs("ex02.bce_grad.hand", 4)
-        got = student.exercise(EX).call("bce_grad_manual", probs, target)
+        got, trace = student.exercise(EX).traced("bce_grad_manual", probs, target)
         judge_bce_grad(got, ref, probs, target)
-        by_hand(student, EX, "bce_grad_manual")
+        by_hand(student, EX, "bce_grad_manual", trace)

@@ -55,10 +55,16 @@ def _shape_error(error: StudentRaised) -> bool:
     return "shapes cannot be multiplied" in error.message or "size mismatch" in error.message
 
 
-def call_linear(student: Any, *args: torch.Tensor) -> Any:
-    """Call ``linear_forward``, naming the shape error an untransposed weight raises."""
+def call_linear(student: Any, *args: torch.Tensor, traced: bool = False) -> Any:
+    """Call ``linear_forward``, naming the shape error an untransposed weight raises.
+
+    ``traced``: return ``(value, trace)`` for the by-hand rule.
+    """
+    handle = student.exercise(EX)
     try:
-        return student.exercise(EX).call("linear_forward", *args)
+        if traced:
+            return handle.traced("linear_forward", *args)
+        return handle.call("linear_forward", *args)
     except StudentRaised as error:
         if not _shape_error(error):
             raise
@@ -69,9 +75,12 @@ def call_linear(student: Any, *args: torch.Tensor) -> Any:
         ) from None
 
 
-def judge_linear_call(student: Any, ref: Any, *args: torch.Tensor) -> None:
-    got = call_linear(student, *args)
+def judge_linear_call(student: Any, ref: Any, *args: torch.Tensor, traced: bool = False) -> Any:
+    """Judge one call's values; with ``traced``, return what the worker recorded."""
+    got, trace = call_linear(student, *args, traced=True) if traced else (
+        call_linear(student, *args), None)  # fmt: skip
     judge_linear(got, *args, expected=ref(EX).linear_forward(*args))
+    return trace
 
 
 class TestLinearForward:
@@ -95,8 +104,8 @@ class TestLinearForward:
 
     @grade("linear_forward", 1)
     def test_by_hand(self, student: Any, ref: Any) -> None:
-        judge_linear_call(student, ref, *_layer("ex03.linear.hand", 3, 2, 4))
-        by_hand(student, EX, "linear_forward")
+        trace = judge_linear_call(student, ref, *_layer("ex03.linear.hand", 3, 2, 4), traced=True)
+        by_hand(student, EX, "linear_forward", trace)
 
 
 # --- softmax_manual -----------------------------------------------------------
@@ -162,8 +171,9 @@ class TestSoftmaxManual:
     @grade(_SM, 1)
     def test_by_hand(self, student: Any, ref: Any) -> None:
         z = inputs.logits("ex03.softmax.hand", 3, 4)
-        judge_softmax(student.exercise(EX).call(_SM, z), ref, z)
-        by_hand(student, EX, _SM)
+        got, trace = student.exercise(EX).traced(_SM, z)
+        judge_softmax(got, ref, z)
+        by_hand(student, EX, _SM, trace)
 
 
 # --- forward_manual -----------------------------------------------------------
@@ -171,10 +181,18 @@ class TestSoftmaxManual:
 _FM = "forward_manual"
 
 
-def probe_forward(student: Any, spec: dict[str, Any], x: torch.Tensor) -> dict[str, Any]:
-    """Run forward_manual in the worker, naming the shape error of untransposed weights."""
+def probe_forward(
+    student: Any, spec: dict[str, Any], x: torch.Tensor, *, traced: bool = False
+) -> Any:
+    """Run forward_manual in the worker, naming the shape error of untransposed weights.
+
+    ``traced``: return ``(seen, trace)`` for the by-hand rule.
+    """
+    handle = student.exercise(EX)
     try:
-        return student.exercise(EX).probe("core_forward_manual", spec, x)
+        if traced:
+            return handle.traced_probe("core_forward_manual", spec, x)
+        return handle.probe("core_forward_manual", spec, x)
     except StudentRaised as error:
         if not _shape_error(error):
             raise
@@ -184,16 +202,22 @@ def probe_forward(student: Any, spec: dict[str, Any], x: torch.Tensor) -> dict[s
         ) from None
 
 
-def run_forward(student: Any, ref: Any, spec: dict[str, Any], x: torch.Tensor) -> dict[str, Any]:
-    """Run the student's forward_manual through the probe and judge its values."""
-    seen = probe_forward(student, spec, x)
+def run_forward(
+    student: Any, ref: Any, spec: dict[str, Any], x: torch.Tensor, *, traced: bool = False
+) -> Any:
+    """Run the student's forward_manual through the probe and judge its values.
+
+    Returns what the probe saw, or ``(seen, trace)`` with ``traced``.
+    """
+    seen, trace = probe_forward(student, spec, x, traced=True) if traced else (
+        probe_forward(student, spec, x), None)  # fmt: skip
     with torch.no_grad():
         expected = ref(EX).forward_manual(inputs.build(spec), x)
     got = seen["result"]
     expect_form(got, expected.shape, what=_FM)
     rows_sum_to_one(got, what=_FM)
     expect_tensor(got, expected, what=_FM, atol=1e-6, rtol=1e-4)
-    return seen
+    return (seen, trace) if traced else seen
 
 
 def _net(name: str, sizes: tuple[int, ...]) -> dict[str, Any]:
@@ -223,11 +247,13 @@ class TestForwardManual:
     @grade(_FM, 1)
     def test_by_hand_without_calling_the_net(self, student: Any, ref: Any) -> None:
         x = inputs.logits("ex03.forward.hand", 5, 4, scale=1.0)
-        seen = run_forward(student, ref, _net("ex03.forward.hand", (4, 3, 3)), x)
+        seen, trace = run_forward(
+            student, ref, _net("ex03.forward.hand", (4, 3, 3)), x, traced=True
+        )
         if seen["forward_calls"]:
             raise CheckFailed(
                 f"{_FM} ran the net or its layers ({seen['forward_calls']} forward calls); "
                 "compute each layer from its weight and bias with linear_forward instead",
                 mistake="shortcut_used:net(x)",
             )
-        by_hand(student, EX, _FM)
+        by_hand(student, EX, _FM, trace)

@@ -72,8 +72,9 @@ class TestOutputLayerGrads:
     @grade(_OLG, 1)
     def test_by_hand(self, student: Any, ref: Any) -> None:
         args = _last_layer("ex04.olg.hand", 4, 3, 3)
-        judge_output_grads(student.exercise(EX).call(_OLG, *args), ref, *args)
-        by_hand(student, EX, _OLG)
+        got, trace = student.exercise(EX).traced(_OLG, *args)
+        judge_output_grads(got, ref, *args)
+        by_hand(student, EX, _OLG, trace)
 
 
 # --- sgd_update ---------------------------------------------------------------

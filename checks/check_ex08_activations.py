@@ -3,7 +3,7 @@
 `relu_grad` and `leaky_relu_and_grad` are meant to use autograd, but any
 correct value is accepted. `elu_manual` and `sigmoid_grad` must be written by
 hand: their "by hand" checks first ask for a right answer on a simple input
-(an empty stub scores nothing), then scan the source for the shortcuts.
+(an empty stub scores nothing), then judge shortcuts by what ran and by the source.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 import torch
 
+from grader.checklib import by_hand
 from grader.checklib.cache import memo
 from grader.checklib.inputs import generator, uniform
 from grader.compare import CheckFailed, describe_type, expect_scalar, expect_tensor, fmt_number
-from grader.handcheck import require_by_hand
 
 EXERCISE = "ex08_activations"
 
@@ -139,14 +139,12 @@ class TestEluManual:
     @pytest.mark.grade(exercise=EXERCISE, function="elu_manual", points=1, public=True)
     def test_by_hand(self, student: Any) -> None:
         x = torch.tensor([[-2.0, -0.5, 0.0, 0.5, 2.0]])
-        got = student.exercise(EXERCISE).call("elu_manual", x)
+        got, trace = student.exercise(EXERCISE).traced("elu_manual", x)
         expect_tensor(got, torch.nn.functional.elu(x), what="elu_manual", rtol=1e-5, atol=1e-6)
-        require_by_hand(
-            student.source(EXERCISE),
-            "elu_manual",
-            _ELU_SHORTCUTS,
-            exercise_hint="Use torch.where with x and alpha * (exp(x) - 1)",
-        )
+        by_hand(
+            student, EXERCISE, "elu_manual", trace, forbidden=_ELU_SHORTCUTS,
+            hint="Use torch.where with x and alpha * (exp(x) - 1)",
+        )  # fmt: skip
 
 
 class TestSigmoidGrad:
@@ -161,12 +159,10 @@ class TestSigmoidGrad:
     @pytest.mark.grade(exercise=EXERCISE, function="sigmoid_grad", points=1, public=True)
     def test_by_hand(self, student: Any) -> None:
         x = torch.tensor([-3.0, -1.0, 0.0, 1.0, 3.0])
-        got = student.exercise(EXERCISE).call("sigmoid_grad", x)
+        got, trace = student.exercise(EXERCISE).traced("sigmoid_grad", x)
         s = torch.sigmoid(x)
         expect_tensor(got, s * (1 - s), what="sigmoid_grad", rtol=1e-5, atol=1e-6)
-        require_by_hand(
-            student.source(EXERCISE),
-            "sigmoid_grad",
-            _SIGMOID_GRAD_SHORTCUTS,
-            exercise_hint="Compute sigmoid(x) * (1 - sigmoid(x)) directly, without autograd",
-        )
+        by_hand(
+            student, EXERCISE, "sigmoid_grad", trace, forbidden=_SIGMOID_GRAD_SHORTCUTS,
+            hint="Compute sigmoid(x) * (1 - sigmoid(x)) directly, without autograd",
+        )  # fmt: skip

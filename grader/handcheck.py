@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from grader.compare import CheckFailed
 
-__all__ = ["Shortcut", "find_shortcuts", "require_by_hand"]
+__all__ = ["Shortcut", "called_helpers", "find_shortcuts", "require_by_hand"]
 
 _ROOTS = {"F": "torch.nn.functional", "nn": "torch.nn"}
 _METHOD = "."  # prefix marking "method .name on a value" in resolved references
@@ -83,6 +83,16 @@ def find_shortcuts(
     names = {hit.name for hit in found.values()}
     found.update({key: hit for key, hit in bound.items() if hit.name not in names})
     return sorted(found.values())
+
+
+def called_helpers(source: str, function: str, helpers: Collection[str]) -> list[str]:
+    """Which of ``helpers`` ``function`` reaches in ``source`` (directly or through helpers)."""
+    scanner = _scan(source)
+    if scanner is None:
+        return []
+    wanted = set(helpers) - {function}
+    reached = {name for name, _ in scanner.reachable(function, skip=set())}
+    return sorted(wanted & reached)
 
 
 @functools.lru_cache(maxsize=1)

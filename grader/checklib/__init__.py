@@ -27,7 +27,8 @@ import torch
 from grader.assignment import current
 from grader.checklib.cache import memo
 from grader.compare import CheckFailed, describe_type, expect_tensor, fmt_number
-from grader.handcheck import require_by_hand
+from grader.handcheck import called_helpers, require_by_hand
+from grader.sandbox.confined.tracer import Trace, forbidden_ran
 
 __all__ = [
     "by_hand",
@@ -46,25 +47,62 @@ __all__ = [
     "same_trained_state",
 ]
 
-def by_hand(student: Any, exercise: str, function: str) -> None:
-    """Fail when ``function`` calls one of its forbidden shortcuts (AST scan, never run).
+
+def by_hand(
+    student: Any,
+    exercise: str,
+    function: str,
+    trace: Trace | None = None,
+    *,
+    forbidden: Sequence[str] | None = None,
+    hint: str | None = None,
+) -> None:
+    """Fail when ``function`` reached one of its forbidden shortcuts.
+
+    ``trace`` is what the worker recorded while the check ran the function
+    (``handle.traced(...)`` or ``handle.traced_probe(...)``): the run-time
+    record decides, so a shortcut reached by a computed name, ``importlib``,
+    ``vars(nn)`` or a reference stashed in ``builtins`` is seen, and a record
+    the student's code switched off or covered fails the check. The source
+    scan runs first and still fails a shortcut it can read (one on a branch
+    the check's input does not take, say), in the student's own words.
+    ``forbidden`` and ``hint`` default to the function's ``[by_hand]`` table.
 
     Other by-hand functions of the exercise that ``function`` calls are not
-    scanned again: their own by-hand check judges them, so a shortcut costs
-    one check.
+    judged again: their own by-hand check judges them, so a shortcut costs one
+    check (at run time, the shortcuts forbidden to such a helper are not held
+    against a function whose source calls it).
     """
     assignment = current()
     rules = assignment.by_hand
-    if function not in rules:
-        raise KeyError(f"{function} has no [by_hand.{function}] table in the assignment file")
+    if forbidden is None:
+        if function not in rules:
+            raise KeyError(f"{function} has no [by_hand.{function}] table in the assignment file")
+        forbidden = rules[function].forbidden
+    if hint is None:
+        hint = rules[function].hint if function in rules else ""
     graded = assignment.exercises[exercise].functions
-    require_by_hand(
-        student.source(exercise),
-        function,
-        rules[function].forbidden,
-        skip=[name for name in graded if name in rules and name != function],
-        exercise_hint=rules[function].hint,
-    )
+    helpers = [name for name in graded if name in rules and name != function]
+    source = student.source(exercise)
+    require_by_hand(source, function, forbidden, skip=helpers, exercise_hint=hint)
+    if trace is None:
+        return
+    tail = f". {hint}" if hint else ""
+    if trace.tampered:
+        raise CheckFailed(
+            f"{function} switched off or covered the grader's record of the torch operations "
+            f"it runs, so it cannot be shown to be written by hand{tail}",
+            mistake="trace_tampered",
+        )
+    called = set(called_helpers(source, function, helpers))
+    excused = {name for h in called for name in rules[h].forbidden}
+    ran = forbidden_ran(trace, [name for name in forbidden if name not in excused])
+    if ran:
+        raise CheckFailed(
+            f"{function} must be written by hand but {ran[0]} ran while it was called (reached "
+            f"without writing its name: through getattr, importlib or a stored reference){tail}",
+            mistake=f"shortcut_used:{ran[0]}",
+        )
 
 
 def close(got: Any, target: torch.Tensor, *, rtol: float = 1e-4, atol: float = 1e-5) -> bool:

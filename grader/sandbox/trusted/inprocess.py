@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from grader.sandbox.confined import worker
+from grader.sandbox.confined.tracer import Trace
 from grader.sandbox.trusted.errors import (
     ImportFailed,
     SandboxError,
@@ -127,6 +128,23 @@ class InProcessExercise:
         """Run the registered probe `probe` on the student's module."""
         return self._request("probe", probe, args, kwargs, seed, f"the grader's probe `{probe}`")
 
+    def traced(
+        self, function: str, *args: Any, timeout: float | None = None, seed: int = 0,
+        **kwargs: Any,
+    ) -> tuple[Any, Trace]:  # fmt: skip
+        """`call`, recording the torch operators and functions it ran."""
+        return self._request(
+            "call", function, args, kwargs, seed, f"`{function}`", trace=True
+        )
+
+    def traced_probe(
+        self, probe: str, *args: Any, timeout: float | None = None, seed: int = 0, **kwargs: Any
+    ) -> tuple[Any, Trace]:
+        """`probe`, recording what the student's code it runs executed."""
+        return self._request(
+            "probe", probe, args, kwargs, seed, f"the grader's probe `{probe}`", trace=True
+        )
+
     def output(self) -> str:
         """What the student's code printed so far (capped)."""
         return self._out.text()
@@ -155,8 +173,9 @@ class InProcessExercise:
         return self._module
 
     def _request(
-        self, op: str, name: str, args: tuple, kwargs: dict, seed: int, target: str
-    ) -> Any:
+        self, op: str, name: str, args: tuple, kwargs: dict, seed: int, target: str,
+        *, trace: bool = False,
+    ) -> Any:  # fmt: skip
         module = self._load()
         try:
             packed = codec.encode([list(args), dict(kwargs)], self._caps, role="argument")
@@ -165,6 +184,8 @@ class InProcessExercise:
         rid = secrets.token_hex(8)
         request = {"id": rid, "op": op, "name": name, "seed": seed,
                    "args": packed.tree[0], "kwargs": packed.tree[1]}  # fmt: skip
+        if trace:
+            request["trace"] = True
         header, buffers = codec.unpack(codec.pack(request, packed.buffers))  # the wire, as JSON
         from grader.assignment import current
         from grader.sandbox.confined import probes
@@ -177,7 +198,8 @@ class InProcessExercise:
             )
         reply, out = codec.unpack(codec.pack(reply, out))
         if reply.get("ok") is True:
-            return codec.decode(reply.get("value"), out, self._caps)
+            value = codec.decode(reply.get("value"), out, self._caps)
+            return (value, Trace.from_wire(reply.get("trace"))) if trace else value
         fault: StudentFault = call_fault(reply, display=self._display, target=target)
         raise fault
 

@@ -45,6 +45,7 @@ from grader.sandbox.trusted.errors import (
 )
 
 if TYPE_CHECKING:
+    from grader.sandbox.confined.tracer import Trace
     from grader.sandbox.trusted.client import SandboxHost
     from grader.sandbox.trusted.limits import Limits
 
@@ -322,6 +323,23 @@ class ExerciseHandle:
         """Run the registered probe `probe` on the student's module."""
         return self._request("probe", probe, args, kwargs, timeout, seed, f"`{probe}`")
 
+    def traced(
+        self, function: str, *args: Any, timeout: float | None = None, seed: int = 0,
+        **kwargs: Any,
+    ) -> tuple[Any, Trace]:  # fmt: skip
+        """`call`, recording the torch operators and functions it ran (a by-hand rule's facts)."""
+        return self._request(
+            "call", function, args, kwargs, timeout, seed, f"`{function}`", trace=True
+        )
+
+    def traced_probe(
+        self, probe: str, *args: Any, timeout: float | None = None, seed: int = 0, **kwargs: Any
+    ) -> tuple[Any, Trace]:
+        """`probe`, recording what the student's code it runs executed."""
+        return self._request(
+            "probe", probe, args, kwargs, timeout, seed, f"`{probe}`", trace=True
+        )
+
     def output(self) -> str:
         """What the student's code printed so far (stdout and stderr, capped)."""
         self._worker.flush(self._out)
@@ -408,6 +426,8 @@ class ExerciseHandle:
         timeout: float | None,
         seed: int,
         target: str,
+        *,
+        trace: bool = False,
     ) -> Any:
         from grader.sandbox.wire import codec, protocol
 
@@ -423,6 +443,8 @@ class ExerciseHandle:
         rid = secrets.token_hex(8)
         request = {"id": rid, "op": op, "module": self.name, "name": name, "seed": seed,
                    "args": packed.tree[0], "kwargs": packed.tree[1]}  # fmt: skip
+        if trace:
+            request["trace"] = True
         deadline = time.monotonic() + limit
         sent = time.perf_counter()
         try:
@@ -451,10 +473,15 @@ class ExerciseHandle:
         if reply.get("ok") is True:
             try:
                 with timings.phase("codec"):
-                    return codec.decode(reply.get("value"), buffers, self._limits.caps())
+                    value = codec.decode(reply.get("value"), buffers, self._limits.caps())
             except codec.CodecError as exc:
                 self._end(wait=0.0)
                 raise ValueRejected(f"{exc} (from {target})") from None
+            if not trace:
+                return value
+            from grader.sandbox.confined.tracer import Trace
+
+            return value, Trace.from_wire(reply.get("trace"))  # no trace at all: tampered
         if reply.get("fault") == "memory":
             self._end(wait=0.0)  # its heap is suspect: start clean next time
         raise call_fault(reply, display=self._display, target=target, locate=self._locate)

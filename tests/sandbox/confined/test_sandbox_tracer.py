@@ -96,3 +96,27 @@ def test_worker_replies_with_the_trace_only_when_asked() -> None:
     assert plain["ok"] and "trace" not in plain
     record = Trace.from_wire(traced["trace"])
     assert not record.tampered and forbidden_ran(record, ["F.softmax"]) == ["F.softmax"]
+
+
+def test_the_first_trace_imports_nothing() -> None:
+    """A worker's first traced call must not pull in torch._dynamo (and sympy): seconds.
+
+    torch wraps a dispatch mode's handler in ``torch._dynamo.disable`` unless the
+    mode opts out; the import that wrapper makes on first use ran past the
+    by-hand call's time limit in every fresh worker.
+    """
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, torch\n"
+        "from grader.sandbox.confined.tracer import trace\n"
+        "before = set(sys.modules)\n"
+        "with trace() as record:\n"
+        "    torch.where(torch.ones(2) > 0, torch.ones(2), torch.zeros(2)).sum().item()\n"
+        "assert record.ops and not record.tampered, record\n"
+        "print(sorted(set(sys.modules) - before))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, check=True)  # fmt: skip
+    assert done.stdout.strip() == "[]", done.stdout

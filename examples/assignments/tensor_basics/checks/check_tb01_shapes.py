@@ -94,7 +94,7 @@ class TestPairwiseSqDist:
     @pytest.mark.grade(exercise=EX, function="pairwise_sq_dist", points=1.5)
     def test_by_hand(self, student: Any, ref: Any) -> None:
         a, b = _seeded("tb01.dist.hand.a", 2, 4), _seeded("tb01.dist.hand.b", 3, 4)
-        got = student.exercise(EX).call("pairwise_sq_dist", a, b)
+        got, trace = student.exercise(EX).traced("pairwise_sq_dist", a, b)
         expected = ref(EX).pairwise_sq_dist(a, b)
         expect_tensor(got, expected, what="pairwise_sq_dist", rtol=1e-4, atol=1e-4)
-        by_hand(student, EX, "pairwise_sq_dist")
+        by_hand(student, EX, "pairwise_sq_dist", trace)
