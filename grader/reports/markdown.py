@@ -213,8 +213,7 @@ def _function_failures(group: FunctionFailures) -> str:
         check = failed.check
         item = (
             f"- {_inline(clean_text(check.name, limit=120, max_lines=1))} — "
-            f"{format_points(check.points)} / {format_points(check.max_points)} points, "
-            f"{status_words(check.status)}"
+            f"{out_of(check)}, {status_words(check.status)}"
         )
         if failed.detail:
             item += f": {_block(failed.detail, '  ')}"
@@ -260,12 +259,14 @@ def exercise_table(result: SubmissionResult) -> str:
     return "\n".join(rows)
 
 
+def out_of(check: CheckResult) -> str:
+    """``0 / 2 points``, ``0 / 1 point``: the word agrees with the points the check is worth."""
+    return f"{format_points(check.points)} / {plural(check.max_points, 'point')}"
+
+
 def points_line(check: CheckResult) -> str:
     """The indented "*0 / 2 points · failed*" line under a check in a list."""
-    return (
-        f"  *{format_points(check.points)} / {format_points(check.max_points)} points · "
-        f"{status_words(check.status)}*"
-    )
+    return f"  *{out_of(check)} · {status_words(check.status)}*"
 
 
 def failed_item(check: CheckResult, *, show_hint: bool = True) -> str:

@@ -99,3 +99,14 @@ def test_step_summary_hidden_levels_each_add_one_thing() -> None:
     assert "hidden check did not pass" not in messages
     with pytest.raises(ValueError, match="one of count, names, hints, messages"):
         github_step_summary(result, hidden="all")
+
+
+def test_a_hidden_check_worth_one_point_says_point() -> None:
+    from grader.reports.markdown import points_line
+
+    one = check("ex03_forward_pass", "linear_forward", "values", 0, 1, "failed", "secret")
+    two = check("ex03_forward_pass", "linear_forward", "by hand", 0.5, 2, "failed", "secret")
+    assert points_line(one) == "  *0 / 1 point · wrong result*"
+    assert points_line(two) == "  *0.5 / 2 points · wrong result*"
+    text = github_step_summary(graded("alice", one, two), hidden="names")
+    assert "*0 / 1 point · wrong result*" in text and "secret" not in text

@@ -45,7 +45,7 @@ def test_graded_feedback_has_title_table_sections_and_footer() -> None:
     assert (
         "- rows sum to one — 0 / 1.5 points, wrong result: rows sum to 0.7311 but should sum to 1"
     ) in text
-    assert "- large inputs — 0 / 1 points, took too long:" in text
+    assert "- large inputs — 0 / 1 point, took too long:" in text
     assert "- ex03_forward_pass, 2 of 5 checks: **linear_forward** — output shape · values" in text
     assert (
         "- ex01_multiclass, all 2 checks: **one_hot** — values; **predict_proba** — rows sum to one"
@@ -112,8 +112,8 @@ def test_one_diagnosis_per_function_then_what_each_check_adds() -> None:
     assert (
         f"**cross_entropy_manual** — 2.5 points lost: {diagnosis}; cross-entropy takes raw logits"
     ) in text
-    assert "- values — 0 / 1 points, wrong result: got 1.5491 but expected 2.4615\n" in text
-    assert "- large logits — 0 / 1 points, wrong result: got 1.4373 but expected 2.2027\n" in text
+    assert "- values — 0 / 1 point, wrong result: got 1.5491 but expected 2.4615\n" in text
+    assert "- large logits — 0 / 1 point, wrong result: got 1.4373 but expected 2.2027\n" in text
 
 
 def test_same_message_for_every_check_of_a_function_is_said_once() -> None:
@@ -123,7 +123,7 @@ def test_same_message_for_every_check_of_a_function_is_said_once() -> None:
     ]
     text = feedback_markdown(graded("d", check("ex03_forward_pass", "x", "y", 1, 1), *checks))
     assert text.count(same) == 1
-    assert "- a — 0 / 1 points, wrong result\n" in text
+    assert "- a — 0 / 1 point, wrong result\n" in text
 
 
 def test_unrelated_messages_keep_their_whole_text() -> None:
@@ -133,8 +133,8 @@ def test_unrelated_messages_keep_their_whole_text() -> None:
     ]
     text = feedback_markdown(graded("d", *checks))
     assert "**f** — 2 points lost\n" in text
-    assert "- a — 0 / 1 points, wrong result: rows sum to 0.7311 not 1" in text
-    assert "- b — 0 / 1 points, took too long: f did not return within 5 s" in text
+    assert "- a — 0 / 1 point, wrong result: rows sum to 0.7311 not 1" in text
+    assert "- b — 0 / 1 point, took too long: f did not return within 5 s" in text
 
 
 def test_a_wrong_value_never_blocks_an_exercise() -> None:
