@@ -12,6 +12,15 @@ job is told about it the two ways GitHub reads:
   the caller to print on stdout, where the runner turns it into the
   annotations GitHub Classroom takes the grade from.
 
+What the student may download is written apart, in ``OUT/_student/``: the
+workflow uploads that folder alone as the job's artifact, because the
+artifact of a job in the student's own repository is theirs to download.
+It holds ``summary.md`` (the job summary, under the same
+``[feedback] ci_hidden_checks`` policy) and, only when that policy is
+``messages`` (everything may be shown), ``feedback.md`` and
+``feedback.html``. The full reports stay in ``OUT/`` for the runner's
+own steps and are not uploaded.
+
 A low score is a result, not a failure: :func:`exit_code` is 0 for every
 graded submission. It is non-zero only when no grade came out.
 """
@@ -26,20 +35,31 @@ from pathlib import Path
 from grader.assignment import current
 from grader.batch import grade_class
 from grader.model import SubmissionResult, SubmissionStatus
-from grader.reports import classroom_notice, github_step_summary
+from grader.reports import (
+    classroom_notice,
+    feedback_html,
+    feedback_markdown,
+    github_step_summary,
+    write_text_atomic,
+)
 
 __all__ = [
     "EXIT_GRADED",
     "EXIT_NOT_GRADABLE",
+    "STUDENT_FOLDER",
     "CiOutcome",
     "append_summary",
     "ci_grade",
     "exit_code",
     "summary_destination",
+    "write_student_files",
 ]
 
 EXIT_GRADED = 0  # graded, whatever the score
 EXIT_NOT_GRADABLE = 1  # a report was written, but it says the submission could not be graded
+# OUT/_student/: all the workflow uploads (the student downloads it). No submission's
+# folder can have this name: intake strips a leading underscore from every name.
+STUDENT_FOLDER = "_student"
 
 
 @dataclass(frozen=True)
@@ -98,11 +118,13 @@ def ci_grade(
     [result] = grade_class(
         [Path(submission)], out_dir, require=require, resume=False, exercises=exercises
     )
+    hidden = current().feedback.ci_hidden_checks
+    summary = github_step_summary(result, hidden=hidden)
+    write_student_files(result, out_dir / STUDENT_FOLDER, summary, hidden=hidden)
     destination = summary_destination(summary_file)
     error = ""
     if destination is not None:
         try:
-            summary = github_step_summary(result, hidden=current().feedback.ci_hidden_checks)
             append_summary(destination, summary)
         except OSError as problem:
             error = f"could not append the job summary to {destination}: {problem}"
@@ -113,6 +135,23 @@ def ci_grade(
         summary_file=destination if not error else None,
         summary_error=error,
     )
+
+
+def write_student_files(
+    result: SubmissionResult, folder: Path, summary: str, *, hidden: str
+) -> None:
+    """Write what the student may download (see the module docstring) into ``folder``.
+
+    Files from an earlier run are removed first, so a stricter policy never
+    leaves a fuller page behind.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("summary.md", "feedback.md", "feedback.html"):
+        (folder / name).unlink(missing_ok=True)
+    write_text_atomic(folder / "summary.md", summary)
+    if hidden == "messages":
+        write_text_atomic(folder / "feedback.md", feedback_markdown(result))
+        write_text_atomic(folder / "feedback.html", feedback_html(result))
 
 
 def exit_code(result: SubmissionResult) -> int:

@@ -80,3 +80,9 @@ def test_ci_grade_writes_the_summary_the_assignment_allows(
     text = summary.read_text(encoding="utf-8")
     assert "secret input" in text and "0 / 3 points" in text
     assert ("f of the secret input returned 5" in text) is shown
+    student = tmp_path / "out" / ci.STUDENT_FOLDER  # all the workflow uploads
+    assert (student / "summary.md").read_text(encoding="utf-8") == text
+    pages = sorted(p.name for p in student.iterdir())
+    assert pages == (["feedback.html", "feedback.md", "summary.md"] if shown else ["summary.md"])
+    for page in student.iterdir():
+        assert ("f of the secret input returned 5" in page.read_text(encoding="utf-8")) is shown

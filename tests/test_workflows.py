@@ -91,9 +91,12 @@ def test_grading_step_runs_ci_grade_under_sudo_with_the_summary(template: str) -
     assert re.search(r"require-isolation:\n(?: {8}.*\n)*? {8}default: L3", template)
 
 
-def test_reports_are_uploaded_without_staff_logs(template: str) -> None:
+def test_only_what_the_student_may_read_is_uploaded(template: str) -> None:
+    from grader.ci import STUDENT_FOLDER
+
     [upload] = [s for s in steps(template) if "uses: actions/upload-artifact@v4" in s]
-    assert "reports/" in upload and "!reports/**/staff.log" in upload
+    paths = re.findall(r"^\s*path:\s*(\S+)\s*$", upload, flags=re.M)
+    assert paths == [f"reports/{STUDENT_FOLDER}/"]  # not reports/: hidden messages, staff.log
     assert "if: ${{ !cancelled() }}" in upload  # also when the submission was not gradable
 
 
