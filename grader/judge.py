@@ -165,7 +165,8 @@ def _fork(
         os.close(channel[0])
         os.close(channel[1])
         try:
-            own = SandboxHost(require=require, secrets=(out_dir,), template=templates[index])
+            own = SandboxHost(require=require, secrets=(out_dir,), template=templates[index],
+                              failed=host.failed)  # fmt: skip
         except SandboxError as error:
             print(json.dumps({"ready": False, "error": str(error)}), flush=True)
             code = 3

@@ -71,7 +71,10 @@ class SandboxHost:
     waiting for it: the judge starts its own imports there, not earlier,
     since a thread importing torch holds the GIL for long stretches and would
     hold up the launch itself. If the host dies (at L1 a worker can kill it),
-    the next `submission()` has the template fork a new one.
+    the next `submission()` has the template fork a new one. A layer that
+    fails to set up is left out (`_fall_back`); `failed` passes on the
+    failures another host of the same judge met (`failed` of that host), so a
+    forked judge starts without those layers at once and warns no second time.
     """
 
     def __init__(
@@ -84,6 +87,7 @@ class SandboxHost:
         namespaces: bool | None = None,
         on_launch: Callable[[], None] | None = None,
         template: HostTemplate | None = None,
+        failed: Sequence[SetupFailed] = (),
     ) -> None:
         if not sys.platform.startswith("linux"):
             raise SandboxError("the sandbox host needs Linux (fork server, /proc, SCM_RIGHTS); "
@@ -93,6 +97,9 @@ class SandboxHost:
         self._namespaces = namespaces
         self._uid_switch = True  # False once the switch failed to set up here
         self._fallbacks: list[str] = []  # layers that failed to set up: why, for the report
+        self.failed: list[SetupFailed] = []  # those failures, to pass on (`failed`)
+        for failure in failed:
+            self._fall_back(failure, announce=False)
         if require is not None:
             levels.missing_for(require, ())  # an unknown level name fails here
         repo = Path(__file__).resolve().parents[3]
@@ -140,7 +147,7 @@ class SandboxHost:
                 self._fall_back(failure)
         self.startup_seconds = time.monotonic() - started
 
-    def _fall_back(self, failure: SetupFailed) -> None:
+    def _fall_back(self, failure: SetupFailed, *, announce: bool = True) -> None:
         """A layer could not be set up on this machine: go on without it, a level
         lower and saying so (report notes, stderr), unless it was asked for.
 
@@ -158,7 +165,8 @@ class SandboxHost:
         note = (f"{failure.layer}: not in force: setting it up failed on this machine "
                 f"({failure.reason}); graded without it")  # fmt: skip
         self._fallbacks.append(note)
-        if self._require is None:
+        self.failed.append(failure)
+        if announce and self._require is None:
             print(f"warning: sandbox: {note}", file=sys.stderr, flush=True)
 
     def _start_host(self, template: HostTemplate) -> None:

@@ -13,7 +13,10 @@ costs that layer the same way.
 from __future__ import annotations
 
 import dataclasses
+import json
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -112,3 +115,61 @@ def test_a_uid_switch_that_does_not_stick_falls_back_and_says_why(
     fell = [note for note in isolation.notes if note.startswith("uid-switch: not in force: ")]
     assert fell and "did not stick" in fell[0], isolation.notes
     assert "warning: sandbox: uid-switch: not in force: " in capsys.readouterr().err
+
+
+def test_a_host_told_of_a_failure_starts_without_that_layer_and_warns_no_more(
+    template: HostTemplate, broken_namespaces: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A forked judge's host: the judge it was forked from already met the failure."""
+    with SandboxHost(LIMITS, template=template.channel()) as first:
+        failed = first.failed
+    assert [failure.layer for failure in failed] == ["namespaces"]
+    capsys.readouterr()
+    with SandboxHost(LIMITS, template=template.channel(), failed=failed) as second:
+        assert second.isolation.level == "L2"
+        assert any(n.startswith("namespaces: not in force: ") for n in second.isolation.notes)
+    assert "warning" not in capsys.readouterr().err
+
+
+BROKEN_JUDGE = f"""\
+import dataclasses, sys
+from grader.sandbox.trusted import launcher
+real = launcher.plan_host
+def plan(**options):
+    made = real(**options)
+    if made.setup is None:
+        return made
+    return dataclasses.replace(made, setup={{**made.setup, "cgroup": {GONE!r}}})
+launcher.plan_host = plan
+from grader.judge import main
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+
+def test_a_class_graded_where_namespaces_fail_records_it_and_warns_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Two judges (one forked from the other), each report.json saying why it is L2."""
+    from grader import batch
+
+    solution = current().solutions_dir / "ex01_multiclass.py"
+    paths = []
+    for name in ("ann", "ben"):
+        (tmp_path / "class" / name).mkdir(parents=True)
+        (tmp_path / "class" / name / solution.name).write_text(solution.read_text())
+        paths.append(tmp_path / "class" / name)
+    real = batch._judge_command
+
+    def broken(*args: object) -> list[str]:
+        command = real(*args)  # type: ignore[arg-type]
+        return [sys.executable, "-c", BROKEN_JUDGE, *command[command.index("grader.judge") + 1 :]]
+
+    monkeypatch.setattr(batch, "_judge_command", broken)
+    out = tmp_path / "out"
+    batch.grade_class(paths, out, jobs=2, exercises=["ex01_multiclass"])
+    for name in ("ann", "ben"):
+        isolation = json.loads((out / name / "report.json").read_text())["isolation"]
+        assert isolation["level"] == "L2", isolation
+        assert any(note.startswith("namespaces: not in force: setting it up failed")
+                   for note in isolation["notes"]), isolation  # fmt: skip
+    assert capfd.readouterr().err.count("warning: sandbox: namespaces: not in force") == 1
