@@ -1,15 +1,15 @@
 #!/bin/sh
 # Make sure headless Chromium is there for the summary.html browser test.
 #
-# Called by `make test`. Never fails the build: without Chromium that one
-# test skips, saying why. Installs only as root with apt-get (Debian's
+# Called by `make test`. The script itself never fails: without Chromium the browser
+# tests fail, saying why. Installs only as root with apt-get (Debian's
 # `chromium` package, as in CI containers); otherwise it just says so.
 # Costs nothing when Chromium is already installed.
 if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
     exit 0
 fi
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "ensure-chromium: chromium not installed (needs root and apt-get); its browser test will skip" >&2
+    echo "ensure-chromium: chromium not installed (needs root and apt-get); the browser tests will fail" >&2
     exit 0
 fi
 echo "ensure-chromium: installing chromium for the browser test" >&2
@@ -17,5 +17,5 @@ export DEBIAN_FRONTEND=noninteractive
 {
     apt-get install -y -q chromium ||
         { apt-get update -q && apt-get install -y -q chromium; }
-} >/dev/null 2>&1 || echo "ensure-chromium: could not install chromium; its browser test will skip" >&2
+} >/dev/null 2>&1 || echo "ensure-chromium: could not install chromium; the browser tests will fail" >&2
 exit 0
