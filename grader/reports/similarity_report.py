@@ -129,7 +129,7 @@ def _table(pairs: Sequence[Pair], *, anchors: bool) -> str:
     return (
         '<div class="wide"><table>\n<thead><tr><th>pair</th><th>exercise</th>'
         '<th class="num">share of first</th><th class="num">share of second</th>'
-        '<th class="num">matching tokens</th></tr></thead>\n<tbody>\n'
+        '<th class="num">tokens matched</th></tr></thead>\n<tbody>\n'
         + "\n".join(rows)
         + "\n</tbody>\n</table></div>"
     )
@@ -225,6 +225,7 @@ th, td { border-bottom: 1px solid #d0d7de; padding: .25em .6em; text-align: left
          vertical-align: top; overflow-wrap: anywhere; }
 .num { text-align: right; font-variant-numeric: tabular-nums; }
 td { overflow-wrap: normal; white-space: nowrap; }  /* names whole; the table scrolls */
+th { overflow-wrap: normal; }  /* headers wrap between words only */
 .wide { overflow-x: auto; }
 .muted { color: #57606a; font-weight: normal; }
 .sides { display: grid; grid-template-columns: repeat(auto-fit, minmax(20em, 1fr)); gap: 1em; }
