@@ -98,6 +98,7 @@ class SandboxHost:
         self._uid_switch = True  # False once the switch failed to set up here
         self._fallbacks: list[str] = []  # layers that failed to set up: why, for the report
         self.failed: list[SetupFailed] = []  # those failures, to pass on (`failed`)
+        self._unannounced: list[str] = []  # their notes, not yet printed
         for failure in failed:
             self._fall_back(failure, announce=False)
         if require is not None:
@@ -166,8 +167,8 @@ class SandboxHost:
                 f"({failure.reason}); graded without it")  # fmt: skip
         self._fallbacks.append(note)
         self.failed.append(failure)
-        if announce and self._require is None:
-            print(f"warning: sandbox: {note}", file=sys.stderr, flush=True)
+        if announce:  # once the lower plan is known to be allowed (`_start_host`)
+            self._unannounced.append(note)
 
     def _start_host(self, template: HostTemplate) -> None:
         """Fork one host from `template` with the plan this machine allows now, and
@@ -190,6 +191,9 @@ class SandboxHost:
         planned = [*plan.planned, "codec"]
         if self._require is not None and levels.missing_for(self._require, planned):
             raise IsolationError(self._refusal(planned))
+        for note in self._unannounced:  # grading goes on without it: say so, once
+            print(f"warning: sandbox: {note}", file=sys.stderr, flush=True)
+        self._unannounced.clear()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             state.process = template.fork_host(plan, control_fd=theirs.fileno(),

@@ -92,6 +92,14 @@ def test_a_required_level_refuses_naming_the_setup_failure(
     assert "FileNotFoundError" in message and "lower --require-isolation" in message
 
 
+def test_a_required_level_the_fallback_still_meets_grades_and_warns(
+    template: HostTemplate, broken_namespaces: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with SandboxHost(LIMITS, require="L2", template=template.channel()) as host:
+        assert host.isolation.level == "L2"
+    assert "warning: sandbox: namespaces: not in force: " in capsys.readouterr().err
+
+
 def test_a_uid_switch_that_does_not_stick_falls_back_and_says_why(
     template: HostTemplate, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
