@@ -3,8 +3,10 @@
 Each submission is the reference ``ex03_forward_pass`` with ``softmax_manual``
 rewritten to reach ``softmax`` in a way the source scan cannot read: a computed
 name, ``importlib``, ``vars(nn)``, a reference another exercise's import stashed
-in ``builtins``, or an alias; or to switch the grader's record off (a guard kept
-alive that disables the dispatcher's Python key, the mode stacks popped). Each
+in ``builtins``, an alias, the dispatcher's Python key switched off around a
+private C entry point; or to switch the grader's record off (a guard kept alive
+that disables the dispatcher, the mode stacks popped, both torch modes blinded by
+nested guards inside the call). Each
 must lose the by-hand point, told what ran or that the record was tampered
 with; the honest reference keeps every point. One host (the highest level this
 machine reaches) serves the module; each grading runs only ex03's checks.
@@ -70,6 +72,18 @@ HOSTILE: dict[str, tuple[str, str, str]] = {
         "    _KEPT.append(guard)  # never exited: the dispatcher stays blind\n"
         "    return getattr(F, 'soft' + 'max')(z, dim=-1)\n",
         TAMPERED,
+    ),
+    "nested-guards": (  # both torch modes blind inside; the profile hook still sees it
+        "import torch.nn.functional as F\n",
+        "    with torch._C.DisableTorchFunction(), torch._C._DisableTorchDispatch():\n"
+        "        return getattr(F, 'soft' + 'max')(z, dim=-1)\n",
+        TAMPERED,
+    ),
+    "dispatch-guard": (
+        "",
+        "    with torch._C._DisableTorchDispatch():\n"
+        "        return getattr(torch._C._VariableFunctions, '_soft' + 'max')(z, -1, False)\n",
+        RAN,
     ),
     "stacks-popped": (
         "import torch.nn.functional as F\n"

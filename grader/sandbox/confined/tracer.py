@@ -20,18 +20,32 @@ and the dispatcher's thread-local switches (the key sets that
 handling on or off) when the call starts and checks they are unchanged when
 it ends; a changed stack or switch, or a recorder leaving its stack early,
 marks the record ``tampered``, which the judge treats as a failed "by hand"
-check. What this cannot see: a switch turned off and back on within the call
-for both recorders at once (``DisableTorchFunction`` and
-``_DisableTorchDispatch`` nested); the static scan still reads those names.
+check.
 
-Only the calls of by-hand functions are traced: the dispatch mode costs a
-Python call per operator.
+Switches turned off and back on within the call blind both torch modes at once
+(``DisableTorchFunction`` and ``_DisableTorchDispatch`` nested), so a third
+recorder sits under torch: a `sys.setprofile` hook that the interpreter calls
+for every Python function entered and every C function called. It keeps the
+shortcut names it sees and marks the record tampered when student code calls
+what switches a recorder off (the mode-stack primitives, ``setprofile``,
+``DisableTorchFunction``). Threads the call starts get the hook too (the torch
+modes are per thread: they do not see them). What is left: a thread that
+starts running only after the call returned, a C function called by C (``map``
+over ``torch._softmax``) with both switches off by pybind guards, ctypes, and
+code compiled under a file name inside torch (taken for torch's own); the
+static scan still reads those names.
+
+Only the calls of by-hand functions are traced: the recorders cost a Python
+call per operator and per function call.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +72,9 @@ _exclude_set = torch._C._dispatch_tls_local_exclude_set
 _include_set = torch._C._dispatch_tls_local_include_set
 _function_enabled = torch._C._is_torch_function_enabled
 _graph_task = torch._C._current_graph_task_id
+_setprofile, _getprofile = sys.setprofile, sys.getprofile
+_thread_profile, _get_thread_profile = threading.setprofile, threading.getprofile
+_TORCH_DIR = os.path.dirname(torch.__file__) + os.sep
 
 AUTOGRAD = "<autograd>"  # the pseudo-operator for anything the autograd engine ran
 
@@ -168,6 +185,55 @@ def _same(now: list[Any], expected: list[Any]) -> bool:
     return len(now) == len(expected) and all(a is b for a, b in zip(now, expected, strict=True))
 
 
+# Calls that switch a recorder off or move work out of its sight, when student code
+# makes them (torch's own Python pops and pushes modes while it dispatches).
+_TAMPERING = frozenset({
+    "_pop_torch_function_stack", "_push_on_torch_function_stack", "_pop_torch_dispatch_stack",
+    "_push_on_torch_dispatch_stack", "_set_dispatch_mode", "_unset_dispatch_mode",
+    "setprofile", "settrace",
+})  # fmt: skip
+# Guards whose __enter__/__exit__ the profile hook sees called (pybind guards' it does not).
+_GUARDS: tuple[Any, ...] = (torch._C.DisableTorchFunction,)
+
+
+def _profiler(record: Trace) -> Callable[..., None]:
+    """A `sys.setprofile` hook: the third recorder, under both of torch's switches.
+
+    ``DisableTorchFunction`` and ``_DisableTorchDispatch`` nested around a call
+    blind both torch modes, but the interpreter still reports every Python
+    function entered and every C function called: a shortcut's name (torch's
+    Python ``softmax``, the C ``_softmax``, an ``OpOverload`` of ``aten::_softmax``)
+    goes into ``calls``, and a call that turns a recorder off, made from outside
+    torch, marks the record tampered. Only names some shortcut is known by are
+    kept, so the reply stays small.
+    """
+    seen: set[str] = set()
+    own = _profiler.__code__.co_filename
+
+    def note(name: str) -> None:
+        if name in _WATCHED and name not in seen:
+            seen.add(name)
+            record.calls.append(name)
+
+    def hook(frame: Any, event: str, arg: Any) -> None:
+        if event == "c_call":
+            name = getattr(arg, "__name__", "")
+            note(name)
+            if name in _TAMPERING or isinstance(getattr(arg, "__self__", None), _GUARDS):
+                where = frame.f_code.co_filename
+                if not where.startswith(_TORCH_DIR) and where != own:
+                    record.tampered = True
+        elif event == "call":
+            code = frame.f_code
+            if code.co_filename.startswith(_TORCH_DIR):
+                note(code.co_name)
+                if code.co_name == "__call__" and code.co_filename.endswith("_ops.py"):
+                    op = frame.f_locals.get("self")
+                    note(str(getattr(op, "__name__", "")).split(".", 1)[0])
+
+    return hook
+
+
 @contextlib.contextmanager
 def trace() -> Iterator[Trace]:
     """Record the operators run inside the block into the yielded `Trace`.
@@ -178,17 +244,24 @@ def trace() -> Iterator[Trace]:
     switch left off, marks the trace tampered.
     """
     record = Trace()
-    recorder, calls = _Recorder(record), _Calls(record)
+    recorder, calls, hook = _Recorder(record), _Calls(record), _profiler(record)
     recordable = _recordable()
     before, before_functions = list(_mode_stack()), list(_function_stack())
+    previous, previous_threads = _getprofile(), _get_thread_profile()
     calls.__enter__()
     recorder.__enter__()
     switches = _switches()  # with the recorders on: entering one includes the Python key
+    _setprofile(hook)
+    _thread_profile(hook)  # threads started by the call are watched too
     try:
         yield record
     finally:
+        profiled = _getprofile() is hook
+        _setprofile(previous)
+        _thread_profile(previous_threads)
         intact = (
-            _same(list(_mode_stack()), [*before, recorder])
+            profiled
+            and _same(list(_mode_stack()), [*before, recorder])
             and _same(list(_function_stack()), [*before_functions, calls])
             and recorder._open
             and calls._open
@@ -235,6 +308,12 @@ _FUNCTIONS: dict[str, tuple[str, ...]] = {
     "autograd": ("backward", "grad", "vjp", "jvp", "jacobian", "hessian"),
 }
 
+# Every name a shortcut is known by: what the profile hook keeps.
+_WATCHED = frozenset(
+    {*_OPERATORS, *(op for ops in _OPERATORS.values() for op in ops),
+     *(name for names in _FUNCTIONS.values() for name in names)} - {AUTOGRAD}
+)  # fmt: skip
+
 # nn module classes named on the sheet, by lower-cased class name.
 _MODULES = {
     "crossentropyloss": "cross_entropy",
@@ -267,7 +346,7 @@ def forbidden_ran(record: Trace, shortcuts: list[str]) -> list[str]:
         if key not in _OPERATORS:
             continue
         names = (key, *_FUNCTIONS.get(key, ()))
-        if any(op in ran for op in _OPERATORS[key]) or any(n in called for n in names):
+        if any(op in ran or op in called for op in _OPERATORS[key]) or not called.isdisjoint(names):
             hits.append(shortcut)
     return hits
 

@@ -120,3 +120,50 @@ def test_the_first_trace_imports_nothing() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=120, check=True)  # fmt: skip
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_both_switches_off_inside_the_call_are_still_seen() -> None:
+    """Nested guards blind both torch modes; the profile hook still sees the call."""
+
+    def hidden() -> None:
+        with torch._C.DisableTorchFunction(), torch._C._DisableTorchDispatch():
+            getattr(F, "soft" + "max")(X, dim=1)
+
+    def hidden_deeper() -> None:
+        with torch._C._DisableTorchDispatch():
+            getattr(torch.ops.aten, "_soft" + "max").default(X, 1, False)
+
+    for fn in (hidden, hidden_deeper):
+        with trace() as record:
+            fn()
+        assert forbidden_ran(record, ["F.softmax"]) == ["F.softmax"], (fn.__name__, record)
+    with trace() as record:
+        hidden()
+    assert record.tampered  # DisableTorchFunction entered by the student's own code
+
+
+def test_the_profile_hook_switched_off_is_tampering_and_threads_are_watched() -> None:
+    import sys
+    import threading
+
+    with trace() as record:
+        sys.setprofile(None)
+    assert record.tampered and sys.getprofile() is None
+    with trace() as record:
+        worker = threading.Thread(target=lambda: getattr(F, "soft" + "max")(X, dim=1))
+        worker.start()
+        worker.join()
+    assert not record.tampered  # a thread is allowed, and watched: the modes are per thread
+    assert forbidden_ran(record, ["F.softmax"]) == ["F.softmax"]
+    assert threading.getprofile() is None
+
+
+def test_torch_internals_are_not_tampering() -> None:
+    """torch pops and pushes modes itself while it dispatches a Python function."""
+    with trace() as record:
+        F.relu(X).sum()
+        F.one_hot(Y, 3)
+        torch.nn.Linear(3, 2)(X)
+        repr(X)
+    assert not record.tampered, record
+    assert forbidden_ran(record, ["F.softmax", "F.cross_entropy", "backward"]) == []
