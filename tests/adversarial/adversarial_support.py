@@ -304,7 +304,7 @@ def scratch_entries(host: SandboxHost) -> list[str]:
     if "mountns" in host.isolation.layers:
         folder = Path(f"/proc/{host_pid(host)}/root/tmp/scratch")
     else:
-        folder = host._state.workdir / "scratch"
+        folder = host.scratch
     return sorted(os.listdir(folder))
 
 

@@ -13,6 +13,7 @@ namespaces (L2) and, for L1, no Landlock or seccomp either, and grades.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -71,7 +72,12 @@ def main(level: str) -> None:
     from grader.sandbox.trusted.client import Limits, SandboxHost
 
     limits = Limits(import_timeout=5.0, call_timeout=2.0, restarts=1)
-    with SandboxHost(limits, secrets=config["secrets"]) as host:
+    with SandboxHost(limits, secrets=config["secrets"]) as host, \
+            contextlib.ExitStack() as others:  # fmt: skip
+        if config.get("other_judge"):  # another judge's host, its worker alive, beside ours
+            other = others.enter_context(SandboxHost(limits, template=host.attach_template()))
+            neighbour = others.enter_context(other.submission({"ex01_attacks": config["source"]}))
+            neighbour.exercise("ex01_attacks").call("uid")  # its worker and scratch exist
         outcomes: dict[str, object] = {"level": host.isolation.level,
                                        "layers": list(host.isolation.layers),
                                        "notes": list(host.isolation.notes),

@@ -68,7 +68,9 @@ def _attack(level: str, course: Path) -> dict[str, object]:
                 "kill_judge": ["kill", os.getpid()],
                 "connect_unix": ["connect_unix", str(unix_path)],
                 "connect_tcp": ["connect_tcp", tcp.getsockname()[1]],
+                "other_scratch": ["other_scratch", f"{tempfile.gettempdir()}/grader-judge-*"],
             },
+            "other_judge": level == "L1",  # --jobs 2: workers of two judges share the uid
         }
         outcomes = _run(level, config)
         unix_path.unlink()
@@ -106,6 +108,7 @@ def test_each_level_holds_what_it_promises(level: str, course: Path) -> None:
         assert outcomes["connect_tcp"] == "done"
     else:
         assert str(outcomes["connect_tcp"]).startswith("refused")
+    assert outcomes["other_scratch"] == [], outcomes  # another judge's worker's files
     assert (course / "out" / "bob" / "report.json").read_text() == '{"score": 100}\n'
     assert not (course / "out" / "mallory.json").exists()
 

@@ -26,6 +26,7 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from secrets import token_hex
 from typing import TYPE_CHECKING, Any
 
 from grader.model import Isolation
@@ -119,7 +120,11 @@ class SandboxHost:
         self.inbox = self._state.workdir / "inbox"
         self.inbox.mkdir()
         self.inbox.chmod(0o311)  # root without capabilities cannot list other sessions
-        (self._state.workdir / "scratch").mkdir(mode=0o700)
+        # A name no other judge's worker can guess: this folder belongs to the sandbox
+        # user, whom every judge's workers share, and the judge folder above it only
+        # lets others pass, not list (docs/threats.md, Known gaps: --jobs above 1).
+        self.scratch = self._state.workdir / f"scratch-{token_hex(8)}"
+        self.scratch.mkdir(mode=0o700)
         self._closed = False
         self._finalizer = weakref.finalize(self, self._state.cleanup)
         self.restarts = 0
@@ -179,7 +184,7 @@ class SandboxHost:
             state.cgroup = launcher.make_pids_cgroup(self.limits.processes)
         plan = launcher.plan_host(
             inbox=self.inbox,
-            scratch=state.workdir / "scratch",
+            scratch=self.scratch,
             secrets=self._masks,
             probes=self._probes,
             namespaces=self._namespaces,
@@ -252,7 +257,7 @@ class SandboxHost:
         workdir = self._state.workdir
         workdir.chmod(0o711)  # the host reaches inbox/ and scratch/ by name; lists nothing
         (workdir / "host.log").chmod(0o600)
-        os.chown(workdir / "scratch", *user)
+        os.chown(self.scratch, *user)
         problems = staging.close(self._masks, user)
         reached = staging.reachable([*self._masks, workdir, workdir / "host.log"], user)
         notes = [f"{levels.SECRETS_CLOSED}: not in force: {p}" for p in problems]
