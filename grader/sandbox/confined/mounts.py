@@ -27,9 +27,10 @@ The template then clears the capability bounding set, switches uid where it
 can, empties every capability set and sets `no_new_privs`: root without
 capabilities cannot unmount a mask or remount anything writable.
 
-Any failure raises: the template's child then exits (code 111) and the judge
-reports the host as unable to start, rather than running it with fewer
-layers than it was told.
+Any failure raises: the template's child then tells the judge that the
+namespaces failed and why, and exits (code 111), rather than running with
+fewer layers than it was told; the judge then starts a host without
+namespaces (a level lower, said in the report) unless it requires them.
 
 Standard library only: the template imports it before anything else.
 """

@@ -12,7 +12,9 @@ when that user can actually run the interpreter, which is tried once.
 Which layers end up in force is reported by the host itself after it checks
 them (`host._observed_layers`, `confine.confine`); what is planned here is
 only the attempt. A layer that fails to apply is not reported, so the level
-drops and a required level refuses to grade.
+drops and a required level refuses to grade; namespaces or a uid switch that
+fail to set up end that host, and the client plans the next one without them
+(`plan_host(namespaces=False)`, `uid_switch=False`).
 
 On every path the host also confines itself (`confine.py`: no_new_privs,
 Landlock, seccomp, no capabilities) before it serves, with the layers
