@@ -252,6 +252,11 @@ class TestBceManual:
         for name, n in (("ex02.bce.a", 8), ("ex02.bce.b", 5)):
             probs, target = _bce_inputs(name, n)
             judge_bce(student.exercise(EX).call("bce_manual", probs, target), ref, probs, target)
+        # confident predictions, right and wrong, still inside (0, 1): an epsilon added
+        # inside the log (log(p + 1e-7)) shows here, where it is not small against p
+        probs = torch.tensor([[1e-6], [1 - 1e-6], [1e-4], [1 - 1e-4], [0.3], [2e-5]])
+        target = torch.tensor([[1.0], [0.0], [0.0], [1.0], [1.0], [0.0]])
+        judge_bce(student.exercise(EX).call("bce_manual", probs, target), ref, probs, target)
 
     @grade("bce_manual", 0.5)
     def test_by_hand(self, student: Any, ref: Any) -> None:

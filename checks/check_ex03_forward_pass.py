@@ -101,6 +101,17 @@ class TestLinearForward:
     def test_values(self, student: Any, ref: Any) -> None:
         judge_linear_call(student, ref, *_layer("ex03.linear.wide", 6, 3, 5))
         judge_linear_call(student, ref, *_layer("ex03.linear.one", 2, 7, 1))
+        # a layer built with bias=False hands over bias=None: nothing to add
+        x, weight, _ = _layer("ex03.linear.no_bias", 4, 3, 5)
+        try:
+            got = student.exercise(EX).call("linear_forward", x, weight, None)
+        except StudentRaised as error:
+            raise CheckFailed(
+                f"linear_forward(x, weight, None) raised {error.message.splitlines()[0]}; a "
+                "layer built with bias=False has bias None: add the bias only when there is one"
+            ) from None
+        expected = ref(EX).linear_forward(x, weight, None)
+        judge_linear(got, x, weight, torch.zeros(3), expected=expected)
 
     @grade("linear_forward", 1)
     def test_by_hand(self, student: Any, ref: Any) -> None:
@@ -243,6 +254,9 @@ class TestForwardManual:
         x = inputs.logits("ex03.forward.x", 4, 3, scale=1.0)
         run_forward(student, ref, _net("ex03.forward.net1", (3, 5)), x)
         run_forward(student, ref, _net("ex03.forward.net3", (3, 6, 4, 2)), x)
+        # layers built with bias=False (their bias is None)
+        layers = [["linear", 3, 4, False], ["linear", 4, 2, False]]
+        run_forward(student, ref, inputs.model_spec("ex03.forward.no_bias", layers), x)
 
     @grade(_FM, 1)
     def test_by_hand_without_calling_the_net(self, student: Any, ref: Any) -> None:

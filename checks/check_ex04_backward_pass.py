@@ -7,7 +7,15 @@ from typing import Any
 import pytest
 import torch
 
-from grader.checklib import by_hand, close, expect_form, expect_pair, expect_unchanged, inputs
+from grader.checklib import (
+    by_hand,
+    close,
+    expect_form,
+    expect_pair,
+    expect_unchanged,
+    finite_or_unstable,
+    inputs,
+)
 from grader.compare import CheckFailed, describe_type, expect_tensor, fmt_number
 from grader.sandbox.confined.probe_runtime import build_criterion
 
@@ -68,6 +76,13 @@ class TestOutputLayerGrads:
         for name, n, p, k in (("ex04.olg.a", 6, 5, 4), ("ex04.olg.b", 3, 2, 3)):
             args = _last_layer(name, n, p, k)
             judge_output_grads(student.exercise(EX).call(_OLG, *args), ref, *args)
+        # logits of 100 and 1000: exp overflows unless each row's max is subtracted first
+        hidden, logits, target = _last_layer("ex04.olg.large", 5, 3, 4)
+        for scale in (100.0, 1000.0):
+            got = student.exercise(EX).call(_OLG, hidden, logits * scale, target)
+            for part in expect_pair(got, what=_OLG, names=("dW", "db")):
+                finite_or_unstable(part, what=_OLG)
+            judge_output_grads(got, ref, hidden, logits * scale, target)
 
     @grade(_OLG, 1)
     def test_by_hand(self, student: Any, ref: Any) -> None:
@@ -103,6 +118,15 @@ class TestSgdUpdate:
         judge_sgd(seen["result"], weight, grad, 0.5, weight - 0.5 * grad)
         expect_unchanged(seen["args"][0], weight, what="sgd_update", argument="weight")
         expect_unchanged(seen["args"][1], grad, what="sgd_update", argument="grad")
+        # a model's parameter tracks gradients; the updated value must not
+        weight.requires_grad_()
+        got = student.exercise(EX).call("sgd_update", weight, grad, 0.5)
+        judge_sgd(got, weight.detach(), grad, 0.5, weight.detach() - 0.5 * grad)
+        if got.requires_grad:
+            raise CheckFailed(
+                "sgd_update's result tracks gradients (requires_grad=True) when the weight "
+                "does: compute the step under torch.no_grad() (or from weight.detach())"
+            )
 
     @grade("sgd_update", 0.5)
     def test_values_on_other_shapes(self, student: Any, ref: Any) -> None:

@@ -15,7 +15,7 @@ import torch
 
 from grader.checklib import expect_trained_state, same_trained_state
 from grader.checklib.cache import memo
-from grader.checklib.inputs import generator, seed_for, seeded
+from grader.checklib.inputs import generator, seed_for, seeded, worker_seed
 from grader.compare import CheckFailed, expect_scalar, expect_tensor
 from grader.sandbox.confined.probe_runtime import (
     build_criterion,
@@ -229,12 +229,30 @@ class TestFlipPrediction:
                     exp_part,
                     what=f"the {part} prediction of flip_prediction(seed={seed})",
                 )
+        # the default is part of the signature: called without arguments, seed 2
+        got = handle.call("flip_prediction", seed=worker_seed("ex05.flip.worker"))
+        expected = _reference_default_flip(ref(EXERCISE))
+        if not isinstance(got, tuple | list) or len(got) != 2:
+            raise CheckFailed("flip_prediction() must return a tuple (first, final) of two tensors")
+        for part, got_part, exp_part in zip(("first", "final"), got, expected, strict=True):
+            expect_tensor(
+                got_part,
+                exp_part,
+                what=f"the {part} prediction of flip_prediction() (the default seed is 2)",
+            )
 
 
 @memo
 def _reference_flip(reference: Any, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     with seeded(seed):
         first, final = reference.flip_prediction(seed)
+    return first.detach().clone(), final.detach().clone()
+
+
+@memo
+def _reference_default_flip(reference: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    with torch.random.fork_rng(devices=[]):
+        first, final = reference.flip_prediction()
     return first.detach().clone(), final.detach().clone()
 
 

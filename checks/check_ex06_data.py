@@ -30,20 +30,29 @@ _HEADER = (
 )
 _TITLES = ("Data Scientist", "ML Engineer", "Data Analyst", "Research Scientist")
 _PLACES = ("US", "DE", "IN", "GB", "FR")
+# Local currency per dollar: `salary` never equals `salary_in_usd`, so reading the
+# wrong one of the two columns shows.
+_CURRENCIES = (("EUR", 0.92), ("INR", 83.1), ("GBP", 0.79), ("CAD", 1.36))
 
 
 @memo
 def _csv(name: str, rows: int, levels: tuple[str, ...], kinds: tuple[str, ...]) -> str:
-    """A salary table in the lesson's format: same columns, rows of our own."""
+    """A salary table in the lesson's format: same columns, rows of our own.
+
+    Every column a function reads differs from every other: the local salary is
+    in another currency than the dollars, and the residence is not the company's
+    location.
+    """
     rng = random.Random(seed_for(name))
     lines = [_HEADER]
     for i in range(rows):
         usd = rng.randrange(15_000, 400_000)
-        place = rng.choice(_PLACES)
+        currency, rate = rng.choice(_CURRENCIES)
+        home, place = rng.sample(_PLACES, 2)
         lines.append(
             f"{i},{rng.choice((2020, 2021, 2022))},{levels[i % len(levels)]},"
-            f"{kinds[i % len(kinds)]},{rng.choice(_TITLES)},{usd},USD,{usd},{place},"
-            f"{rng.choice((0, 50, 100))},{place},{'SML'[rng.randrange(3)]}"
+            f"{kinds[i % len(kinds)]},{rng.choice(_TITLES)},{round(usd * rate)},{currency},"
+            f"{usd},{home},{rng.choice((0, 50, 100))},{place},{'SML'[rng.randrange(3)]}"
         )
     return "\r\n".join(lines)
 

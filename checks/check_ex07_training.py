@@ -296,6 +296,12 @@ class TestEvaluate:
                 "call model.eval() before the loop",
                 mistake="no_eval_mode",
             )
+        if not report["training_after"]:
+            raise CheckFailed(
+                "evaluate left the model in eval mode; it was handed over in training mode: "
+                "note model.training first and put it back after (model.train(was_training)), "
+                "so a training loop that evaluates between epochs keeps training with dropout"
+            )
 
     @pytest.mark.grade(exercise=EXERCISE, function="evaluate", points=1)
     def test_runs_without_gradients(self, student: Any) -> None:
@@ -315,6 +321,12 @@ class TestEvaluate:
             raise CheckFailed(
                 "evaluate changed the model's parameters; evaluation must only measure the loss "
                 "(no backward, no optimizer step)",
+                mistake="params_changed_in_eval",
+            )
+        if report["grads_set"]:
+            raise CheckFailed(
+                "evaluate left gradients in the model's parameters (.grad is set): evaluation "
+                "runs no backward(), so the caller's model comes back as it was",
                 mistake="params_changed_in_eval",
             )
 

@@ -101,7 +101,8 @@ class TestLeakyReluAndGrad:
     def test_other_slopes(self, student: Any, ref: Any) -> None:
         handle = student.exercise(EXERCISE)
         x = _points("ex08.leaky", 3)
-        for args in ((x[0], 0.2), (x[1],), (x[2], 0.05)):
+        # each slope on a negative input too, the only place it changes anything
+        for args in ((x[0], 0.2), (-x[0], 0.2), (x[1],), (x[2], 0.05), (-x[2], 0.05)):
             expected = _reference_scalar(ref(EXERCISE), "leaky_relu_and_grad", args)
             call = f"leaky_relu_and_grad({', '.join(fmt_number(a) for a in args)})"
             _expect_leaky(handle.call("leaky_relu_and_grad", *args), expected, call=call)

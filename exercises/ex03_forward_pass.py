@@ -65,7 +65,8 @@ def softmax_manual(z: torch.Tensor) -> torch.Tensor:
 def forward_manual(net: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
     """The softmax probabilities of `net`'s output on `x`, computed from its layers' weights.
 
-    `net` is an `nn.Sequential` of `nn.Linear` layers, any number of them.
+    `net` is an `nn.Sequential` of `nn.Linear` layers, any number of them,
+    with or without bias (`bias=False` leaves a layer's `bias` as None).
     Use `linear_forward` on each layer's `weight` and `bias` in turn, then
     `softmax_manual`; do not call `net` or its layers.
     """

@@ -85,9 +85,11 @@ def predict_binary(logits: torch.Tensor, threshold: float = 0.5) -> torch.Tensor
 def bce_manual(probs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Mean binary cross-entropy of probabilities against 0/1 labels.
 
-    Equal to `nn.BCELoss()(probs, target)`. Like `BCELoss`, each log is
-    clamped at -100 so that a probability of exactly 0 or 1 gives a large
-    but finite loss instead of infinity.
+    Equal to `nn.BCELoss()(probs, target)` for probabilities strictly between
+    0 and 1, including ones very close to either end (1e-6, 0.999999), where
+    an epsilon added inside the log (`log(p + 1e-7)`) changes the loss. Like
+    `BCELoss`, each log may be clamped at -100 so that a probability of
+    exactly 0 or 1 gives a large but finite loss instead of infinity.
     """
     ### BEGIN SOLUTION (TODO: mean of -[y log p + (1 - y) log(1 - p)])
     log_p = torch.log(probs).clamp(min=-100)

@@ -36,6 +36,7 @@ def evaluate(model, dataloader, criterion):
         optimizer.step()
         total += loss.item() * len(features)
         count += len(features)
+    model.train()
     return total / count
 
 

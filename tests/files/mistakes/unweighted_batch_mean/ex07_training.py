@@ -31,6 +31,7 @@ def evaluate(model, dataloader, criterion):
     with torch.no_grad():
         for features, target in dataloader:
             running += criterion(model(features), target).item()
+    model.train()
     return running / len(dataloader)
 
 
