@@ -161,17 +161,35 @@ class _Rule:
 
 
 class _Scanner:
-    """Module-level facts about one source: imports, aliases, helper definitions."""
+    """Module-level facts about one source: imports, aliases, helper definitions.
+
+    A submission's by-hand checks scan one source many times (each check one
+    function, each function its helpers), so what a scan derives from a node
+    (its sub-nodes, the helpers it names, its resolved references) is kept per
+    node: the aliases are fixed once the module's imports and assignments are
+    read, and so are those answers.
+    """
 
     def __init__(self, tree: ast.Module) -> None:
         self.tree = tree
         self.defs: dict[str, ast.AST] = {}
         self.aliases: dict[str, set[str]] = {}
         self.star_modules: list[str] = []
+        self._walks: dict[int, list[ast.AST]] = {}
+        self._helpers: dict[str, list[str]] = {}
+        self._references: dict[int, list[tuple[int, str]]] = {}
         for stmt in _module_statements(tree.body):
             self._record_binding(stmt)
-        self._collect_imports(tree)
-        self._collect_assignments(tree)
+        everything = self._walk(tree)
+        self._collect_imports(everything)
+        self._collect_assignments(everything)
+
+    def _walk(self, node: ast.AST) -> list[ast.AST]:
+        """``ast.walk(node)``, listed once per node."""
+        nodes = self._walks.get(id(node))
+        if nodes is None:
+            nodes = self._walks[id(node)] = list(ast.walk(node))
+        return nodes
 
     # --- definitions ------------------------------------------------------
 
@@ -197,20 +215,24 @@ class _Scanner:
             if name in seen or name not in self.defs:
                 continue
             seen.add(name)
-            node = self.defs[name]
-            yield name, node
-            for sub in ast.walk(node):
-                if (
-                    isinstance(sub, ast.Name)
-                    and sub.id not in seen
-                    and isinstance(self.defs.get(sub.id), _SCOPES)
-                ):
-                    todo.append(sub.id)
+            yield name, self.defs[name]
+            todo += [helper for helper in self._named_helpers(name) if helper not in seen]
+
+    def _named_helpers(self, name: str) -> list[str]:
+        """The module-level definitions that definition ``name`` refers to, in order."""
+        helpers = self._helpers.get(name)
+        if helpers is None:
+            helpers = self._helpers[name] = [
+                sub.id
+                for sub in self._walk(self.defs[name])
+                if isinstance(sub, ast.Name) and isinstance(self.defs.get(sub.id), _SCOPES)
+            ]
+        return helpers
 
     # --- names --------------------------------------------------------------
 
-    def _collect_imports(self, tree: ast.Module) -> None:
-        for node in ast.walk(tree):
+    def _collect_imports(self, nodes: list[ast.AST]) -> None:
+        for node in nodes:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
@@ -225,10 +247,10 @@ class _Scanner:
                     else:
                         self._alias(alias.asname or alias.name, f"{node.module}.{alias.name}")
 
-    def _collect_assignments(self, tree: ast.Module) -> None:
+    def _collect_assignments(self, nodes: list[ast.AST]) -> None:
         """``sm = F.softmax``, ``loss_fn = nn.CrossEntropyLoss()``, anywhere in the module."""
         pairs: list[tuple[str, ast.expr]] = []
-        for node in ast.walk(tree):
+        for node in nodes:
             if isinstance(node, ast.Assign):
                 pairs += [(n, node.value) for t in node.targets for n in _plain_names(t)]
             elif isinstance(node, ast.AnnAssign | ast.NamedExpr) and node.value is not None:
@@ -283,22 +305,28 @@ class _Scanner:
             out.add(_METHOD + attr)  # a method of some value (a tensor, a module instance)
         return out
 
-    def references(self, node: ast.AST) -> Iterator[tuple[int, str]]:
+    def references(self, node: ast.AST) -> list[tuple[int, str]]:
         """Every (line, resolved reference) inside ``node``.
 
         A class named as the second argument of ``isinstance``/``issubclass``
         is a test, not a use (``isinstance(layer, nn.Linear)``).
         """
+        found = self._references.get(id(node))
+        if found is None:
+            found = self._references[id(node)] = list(self._find_references(node))
+        return found
+
+    def _find_references(self, node: ast.AST) -> Iterator[tuple[int, str]]:
         type_tests = {
             id(sub)
-            for call in ast.walk(node)
+            for call in self._walk(node)
             if isinstance(call, ast.Call)
             and isinstance(call.func, ast.Name)
             and call.func.id in ("isinstance", "issubclass")
             and len(call.args) == 2
             for sub in ast.walk(call.args[1])
         }
-        for sub in ast.walk(node):
+        for sub in self._walk(node):
             if id(sub) in type_tests:
                 continue
             loaded = isinstance(sub, ast.Name | ast.Attribute) and isinstance(sub.ctx, ast.Load)
