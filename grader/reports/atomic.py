@@ -31,7 +31,9 @@ def _process_umask() -> int:
 _UMASK = _process_umask()
 
 
-def write_text_atomic(path: Path | str, text: str, *, encoding: str = "utf-8") -> Path:
+def write_text_atomic(
+    path: Path | str, text: str, *, encoding: str = "utf-8", durable: bool = True
+) -> Path:
     """Replace ``path`` with ``text`` in one step and return the path.
 
     The text is written byte for byte (no newline translation), so a CSV or
@@ -39,7 +41,10 @@ def write_text_atomic(path: Path | str, text: str, *, encoding: str = "utf-8") -
     ordinary ``open(path, "w")`` would give (``0o666`` minus the umask), not
     the ``0o600`` of a bare temporary file, so other staff tools can read it.
     On any failure the temporary file is removed and the old file is left as
-    it was.
+    it was. ``durable=False`` skips both fsyncs: the write is still atomic for
+    every reader, but a power cut may leave the file empty; for files whose
+    folder a later durable write (of ``report.json``) syncs, and which resume
+    regrades when one is empty.
     """
     target = Path(path)
     folder = target.parent
@@ -48,26 +53,53 @@ def write_text_atomic(path: Path | str, text: str, *, encoding: str = "utf-8") -
         with os.fdopen(fd, "w", encoding=encoding, newline="") as handle:
             handle.write(text)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.chmod(temp_name, 0o666 & ~_UMASK)
         os.replace(temp_name, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp_name)
         raise
-    _fsync_folder(folder)
+    if durable:
+        _fsync_folder(folder)
     return target
 
 
 def json_text(data: Any) -> str:
-    """The one JSON style of every report: indented, keys sorted, ending in a newline.
+    """The one JSON style of every report: a line per key and per list item, keys sorted.
 
-    Sorted keys make two runs diff cleanly. ``ensure_ascii`` keeps the file
-    valid UTF-8 even when a student's text carries lone surrogates;
-    ``allow_nan=False`` refuses ``NaN``, which strict JSON readers (Gradescope's
-    among them) reject.
+    An object's keys go one per line, and a list's items one per line below
+    its key (a check per line in ``report.json``), each item compact: two
+    runs diff cleanly line by line, and every piece is rendered by the json
+    module's C encoder (``indent`` makes it fall back to pure Python, which
+    cost a judge ~10 ms a submission for two reports). ``ensure_ascii`` keeps
+    the file valid UTF-8 even when a student's text carries lone surrogates;
+    ``allow_nan=False`` refuses ``NaN``, which strict JSON readers
+    (Gradescope's among them) reject.
     """
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=True, allow_nan=False) + "\n"
+    if not isinstance(data, dict) or not data:
+        return _compact(data) + "\n"
+    lines = ["{"]
+    keys = sorted(data)
+    for n, key in enumerate(keys):
+        comma = "," if n < len(keys) - 1 else ""
+        value = data[key]
+        if isinstance(value, list) and value:
+            lines.append(f"  {_compact(key)}: [")
+            items = [f"    {_compact(item)}" for item in value]
+            lines.append(",\n".join(items))
+            lines.append(f"  ]{comma}")
+        else:
+            lines.append(f"  {_compact(key)}: {_compact(value)}{comma}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(
+        value, sort_keys=True, ensure_ascii=True, allow_nan=False, separators=(", ", ": ")
+    )
 
 
 def write_json_atomic(path: Path | str, data: Any) -> Path:
