@@ -98,6 +98,11 @@ def finished_report(job: Job, out_dir: Path) -> SubmissionResult | None:
     path = out_dir / job.name / "report.json"
     if not path.is_file():
         return None
+    # Only report.json is fsynced (grader.reports.write_submission_reports): after
+    # a power cut its siblings may be empty, and then the submission is graded again.
+    siblings = ("feedback.md", "feedback.html", "results.json")
+    if any(_empty(path.parent / name) for name in siblings):
+        return None
     try:
         old = load_report(path)
     except (ValueError, KeyError, OSError):
@@ -109,6 +114,13 @@ def finished_report(job: Job, out_dir: Path) -> SubmissionResult | None:
     except SubmissionError:
         return None
     return old if current == old.fingerprint else None
+
+
+def _empty(path: Path) -> bool:
+    try:
+        return path.stat().st_size == 0
+    except OSError:
+        return True
 
 
 def grade_class(

@@ -92,9 +92,10 @@ def write_submission_reports(
 ) -> Path:
     """Write one submission's reports into ``out_dir/<submission>/`` and return that folder.
 
-    ``report.json`` is written last: resume treats its presence as "this
-    submission is done", so a judge killed halfway leaves a submission that
-    is graded again rather than one with missing files. ``staff.log`` is
+    ``report.json`` is written last and alone made durable (fsynced, with the
+    folder's renames): resume treats its presence as "this submission is
+    done", so a judge killed halfway leaves a submission that is graded again
+    rather than one with missing files. ``staff.log`` is
     removed when the new result has no staff log, so an old traceback never
     outlives a regrade. ``hidden_visibility`` is passed to
     :func:`gradescope_results`. ``files``: the texts, when the caller made them
@@ -107,7 +108,10 @@ def write_submission_reports(
     if "staff.log" not in files:
         (folder / "staff.log").unlink(missing_ok=True)
     for name, text in files.items():
-        write_text_atomic(folder / name, text)
+        # report.json, last, is fsynced with its folder; the others (two fsyncs
+        # each were a tenth of a judge's time per submission) are only renamed
+        # in place, and resume grades again a submission whose file is empty.
+        write_text_atomic(folder / name, text, durable=name == "report.json")
     return folder
 
 

@@ -117,6 +117,15 @@ def test_rerun_keeps_finished_reports(demo_out: Path) -> None:
     assert {p: p.read_bytes() for p in demo_out.glob("*/report.json")} == before
 
 
+def test_rerun_regrades_a_submission_whose_feedback_a_power_cut_emptied(demo_out: Path) -> None:
+    # Only report.json is fsynced; a sibling left empty means "grade it again".
+    others = {p: p.read_bytes() for p in demo_out.glob("*/report.json") if p.parent.name != "bob"}
+    (demo_out / "bob" / "feedback.md").write_text("")
+    assert main(["grade", "--class", str(CLASS), "--out", str(demo_out), "-q"]) == 0
+    assert "bob" in (demo_out / "bob" / "feedback.md").read_text()
+    assert {p: p.read_bytes() for p in others} == others
+
+
 def test_verify_passes_on_the_course() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "grader.cli", "verify"], capture_output=True, text=True

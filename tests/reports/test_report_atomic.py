@@ -8,8 +8,9 @@ import stat
 from pathlib import Path
 
 import pytest
+from report_samples import graded
 
-from grader.reports import atomic
+from grader.reports import atomic, write_submission_reports
 from grader.reports.atomic import json_text, write_json_atomic, write_text_atomic
 
 
@@ -92,3 +93,14 @@ def test_temp_file_lives_next_to_target(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(atomic.os, "replace", spy)
     write_text_atomic(tmp_path / "a.txt", "x")
     assert Path(seen[0]).parent == tmp_path  # same folder, so the rename is atomic
+
+
+def test_a_submission_costs_two_fsyncs_report_json_and_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd))[1])
+    folder = write_submission_reports(graded(), tmp_path)
+    assert len(synced) == 2
+    assert {p.name for p in folder.iterdir()} >= {"report.json", "feedback.md", "results.json"}
