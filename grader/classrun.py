@@ -215,6 +215,8 @@ def _identities(
             submitted_at=submitted.isoformat() if submitted else "",
             flags=tuple(flags),
             notes=p.notes,
+            sis_user_id=entry.sis_user_id if entry else "",
+            sis_login_id=entry.sis_login_id if entry else "",
         )
         found[p.slug] = (student, submitted, entry.due if entry else None)
     return found
@@ -231,7 +233,14 @@ def _missing(
             submission="",
             status=SubmissionStatus.MISSING,
             reason="nothing handed in",
-            student=Student(r.id, r.name, email=r.email, section=r.section),
+            student=Student(
+                r.id,
+                r.name,
+                email=r.email,
+                section=r.section,
+                sis_user_id=r.sis_user_id,
+                sis_login_id=r.sis_login_id,
+            ),
         )
         for r in roster
         if r.id not in handed_in
@@ -250,6 +259,7 @@ def _finish(
     overrides: Sequence[Override],
 ) -> SubmissionResult:
     """Attach who and policy to a result (the batch writes and seals its reports)."""
+    own = _own_reason(result)  # before the student (and so the earlier flags) is replaced
     result = replace(result, student=student, adjustments=())
     mine = [o for o in overrides if o.id == student.id]
     if result.status is SubmissionStatus.GRADED:
@@ -264,8 +274,16 @@ def _finish(
                 result = replace(result, adjustments=(*result.adjustments, late))
         final = apply_overrides(result, mine, "final")
         result = replace(result, adjustments=(*result.adjustments, *final))
-    reasons = [result.reason] if result.reason else []
-    return replace(result, reason="; ".join([*reasons, *student.flags]) or None)
+    return replace(result, reason="; ".join([*own, *student.flags]) or None)
+
+
+def _own_reason(result: SubmissionResult) -> list[str]:
+    """The grader's reason, without the flags an earlier run of this class appended to it."""
+    reason = result.reason or ""
+    earlier = "; ".join(result.student.flags) if result.student else ""
+    if earlier and reason.endswith(earlier):
+        reason = reason.removesuffix(earlier).removesuffix("; ")
+    return [reason] if reason else []
 
 
 # --- regrades -------------------------------------------------------------------------

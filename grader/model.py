@@ -133,6 +133,8 @@ class Student:
     submitted_at: str = ""  # ISO 8601, when known
     flags: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # what intake did: resubmissions chosen, files not graded
+    sis_user_id: str = ""  # the institution's ids, from the roster, for Canvas' import
+    sis_login_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -144,6 +146,8 @@ class Student:
             "submitted_at": self.submitted_at,
             "flags": list(self.flags),
             "notes": list(self.notes),
+            "sis_user_id": self.sis_user_id,
+            "sis_login_id": self.sis_login_id,
         }
 
     @classmethod
@@ -157,6 +161,8 @@ class Student:
             submitted_at=data.get("submitted_at", ""),
             flags=tuple(data.get("flags", ())),
             notes=tuple(data.get("notes", ())),
+            sis_user_id=data.get("sis_user_id", ""),
+            sis_login_id=data.get("sis_login_id", ""),
         )
 
 
@@ -231,6 +237,17 @@ class SubmissionResult:
     def final_score(self) -> float:
         """What goes in the gradebook: the score after every adjustment."""
         return round(self.score + sum(a.points for a in self.adjustments), 4)
+
+    @property
+    def label(self) -> str:
+        """Who this is, for people: the student's name and id when known, else the submission.
+
+        A ``missing`` row has no submission folder, so its label is all that names it.
+        """
+        student = self.student
+        if student is None:
+            return self.submission
+        return student.id if student.name == student.id else f"{student.name} ({student.id})"
 
     @property
     def max_score(self) -> float:

@@ -31,7 +31,13 @@ class RosterStudent:
     email: str = ""
     section: str = ""
     due: datetime | None = None
-    sis_login: str = ""
+    sis_user_id: str = ""
+    sis_login_id: str = ""
+
+
+def _key(header: str) -> str:
+    """A column name as looked up: ``SIS Login ID`` (Canvas' spelling) is ``sis_login_id``."""
+    return "_".join(header.strip().lower().split())
 
 
 def _rows(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
@@ -40,7 +46,7 @@ def _rows(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, st
     except (OSError, UnicodeDecodeError) as error:
         raise RosterError(f"{path}: cannot be read ({error}); save it as UTF-8 CSV") from None
     reader = csv.DictReader(text.splitlines())
-    header = [h.strip().lower() for h in reader.fieldnames or []]
+    header = [_key(h) for h in reader.fieldnames or []]
     missing = [name for name in required if name not in header]
     if missing:
         raise RosterError(
@@ -49,14 +55,15 @@ def _rows(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, st
         )
     rows = []
     for number, row in enumerate(reader, start=2):
-        clean = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+        clean = {_key(k or ""): (v or "").strip() for k, v in row.items()}
         if any(clean.values()):
             rows.append((number, clean))
     return rows
 
 
 def read_roster(path: Path) -> list[RosterStudent]:
-    """Every student of ``path`` (``id,name`` required; ``email``, ``section``, ``due``)."""
+    """Every student of ``path`` (``id,name`` required; ``email``, ``section``, ``due``,
+    and Canvas' ``sis_user_id`` / ``sis_login_id``, which only the Canvas export uses)."""
     students, seen = [], set()
     for number, row in _rows(path, ("id", "name")):
         if not row["id"]:
@@ -74,7 +81,8 @@ def read_roster(path: Path) -> list[RosterStudent]:
                 )
         students.append(
             RosterStudent(row["id"], row["name"] or row["id"], row.get("email", ""),
-                          row.get("section", ""), due, row.get("sis_login", ""))
+                          row.get("section", ""), due, row.get("sis_user_id", ""),
+                          row.get("sis_login_id", ""))
         )  # fmt: skip
     return students
 

@@ -347,7 +347,7 @@ def _submissions(
     head = "".join(f"<th>{_e(e.split('_', 1)[0], 20)}</th>" for e in exercises)
     rows = []
     for result in results:
-        name = _e(result.submission, 120)
+        name = _e(result.submission or result.label, 120)
         href = links.get(result.submission)
         cell = name
         if href:
@@ -371,8 +371,9 @@ def _submissions(
             )
         else:
             empty = '<td class="num">–</td>' * len(exercises)
+            status = result.status.value.replace("_", " ")
             rows.append(
-                f'<tr class="bad"><td>{cell}</td><td>not gradable</td><td class="num">–</td>'
+                f'<tr class="bad"><td>{cell}</td><td>{status}</td><td class="num">–</td>'
                 f'{empty}<td class="reason" title="{_e(result.reason or "", 1500)}">'
                 f"{html.escape(one_line(result.reason or '', 60))}</td></tr>"
             )

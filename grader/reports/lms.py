@@ -1,10 +1,14 @@
 """Grade files an LMS imports: Canvas' gradebook CSV and Moodle's grading worksheet.
 
-Canvas ("Gradebook > Import") matches rows on ``ID`` (the Canvas user id, which
-is the id in a Canvas bulk download), else ``SIS User ID`` or ``SIS Login
-ID``, and reads one column per assignment, named as in the Canvas gradebook
-(``Assignment 3 (12345)``); a ``Points Possible`` row is allowed under the
-header. Moodle's assignment "Upload grading worksheet" matches
+Canvas ("Grades > Import") reads the columns of its own gradebook export:
+``Student``, ``ID``, ``SIS User ID``, ``SIS Login ID``, ``Section``, then one
+column per assignment, named as in the Canvas gradebook (``Assignment 3
+(12345)``: pass it as ``--export-column``); one of name, ``ID`` or ``SIS User
+ID`` identifies the student. ``ID`` is the Canvas user id, which is the number
+in a Canvas bulk download's file names, so rows match without a roster; the
+SIS columns are filled only from a roster's ``sis_user_id`` / ``sis_login_id``
+(an e-mail is not a login). The ``Points Possible`` row under the header is the
+one Canvas' own export carries. Moodle's assignment "Upload grading worksheet" matches
 ``Identifier`` (``Participant N``, the id in a Moodle download) and reads
 ``Grade`` and ``Feedback comments``. Both get the final score, after late
 penalties and overrides; a student with nothing handed in gets 0, and one
@@ -56,8 +60,10 @@ def canvas_csv(results: Sequence[SubmissionResult], column: str) -> str:
         student = result.student
         ident = student.id if student else result.submission
         writer.writerow([
-            _cell(student.name if student else ident), _cell(ident), "",
-            _cell(student.email if student else ""), _cell(student.section if student else ""),
+            _cell(student.name if student else ident), _cell(ident),
+            _cell(student.sis_user_id if student else ""),
+            _cell(student.sis_login_id if student else ""),
+            _cell(student.section if student else ""),
             _grade(result),
         ])  # fmt: skip
     return buffer.getvalue()

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from grader.assignment import EXERCISES
 from grader.model import SubmissionResult, SubmissionStatus, exercise_names
+from grader.reports.gradebook import exercise_points
 from grader.reports.text import count, format_mean, format_points, one_line, points_decimals
 
 if TYPE_CHECKING:
@@ -33,7 +34,8 @@ REASON_CHARS = 48
 def summary_rows(results: Sequence[SubmissionResult]) -> tuple[list[str], list[list[Cell]]]:
     """Header and styled rows shared by the rich table and the plain-text fallback.
 
-    Columns: submission, status, score/max, one per exercise graded anywhere
+    Columns: who (the student's name and id when known, else the submission),
+    status, final score/max, one per exercise graded anywhere
     in the class (contract order, short names like ``ex03``), and a reason
     column when some submission could not be graded.
     """
@@ -41,21 +43,29 @@ def summary_rows(results: Sequence[SubmissionResult]) -> tuple[list[str], list[l
     exercises = [name for name in EXERCISES if name in seen]
     exercises += [name for name in seen if name not in EXERCISES]
     any_reason = any(r.status is SubmissionStatus.NOT_GRADABLE for r in results)
+    missing = SubmissionStatus.MISSING
     header = ["submission", "status", "score", *(_short(e) for e in exercises)]
     if any_reason:
         header.append("reason")
     rows: list[list[Cell]] = []
-    for result in sorted(results, key=lambda r: (r.submission.casefold(), r.submission)):
-        name = one_line(result.submission, 60)
-        if result.status is SubmissionStatus.GRADED:
+    for result in sorted(results, key=lambda r: (r.label.casefold(), r.label)):
+        name = one_line(result.label, 60)
+        row: list[Cell]
+        if result.status is missing:
+            row = [(name, ""), ("missing", "yellow"), ("0", "red")]
+            row += [("-", "dim")] * len(exercises)
+            if any_reason:
+                row.append((one_line(result.reason or "", REASON_CHARS), "yellow"))
+        elif result.status is SubmissionStatus.GRADED:
             by_exercise = result.by_exercise()
-            row: list[Cell] = [
+            points = exercise_points(result)  # with the instructor's overrides, as the gradebook
+            row = [
                 (name, ""),
                 ("graded", "green"),
-                _fraction(result.score, result.max_score),
+                _fraction(result.final_score, result.max_score),
             ]
             row += [
-                _fraction(by_exercise[e].score, by_exercise[e].max_score)
+                _fraction(points[e], by_exercise[e].max_score)
                 if e in by_exercise
                 else ("-", "dim")
                 for e in exercises
@@ -107,11 +117,15 @@ def summary_table(results: Sequence[SubmissionResult], *, console: Console | Non
 
 def _caption(results: Sequence[SubmissionResult]) -> str:
     graded = [r for r in results if r.status is SubmissionStatus.GRADED]
-    text = f"{count(len(results), 'submission')}, {len(graded)} graded"
-    if len(graded) < len(results):
-        text += f", {len(results) - len(graded)} not gradable"
+    missing = sum(r.status is SubmissionStatus.MISSING for r in results)
+    handed_in = len(results) - missing
+    text = f"{count(handed_in, 'submission')}, {len(graded)} graded"
+    if len(graded) < handed_in:
+        text += f", {handed_in - len(graded)} not gradable"
+    if missing:
+        text += f"; {missing} on the roster handed in nothing"
     if graded:
-        mean = sum(r.score for r in graded) / len(graded)
+        mean = sum(r.final_score for r in graded) / len(graded)
         text += f"; mean score {format_mean(mean, points_decimals(graded))}"
     if any(len(one_line(r.reason or "", 10_000)) > REASON_CHARS for r in results):
         text += "\nreasons shortened: each is whole in its submission's feedback.md"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+from dataclasses import replace
 
 import pytest
 from report_samples import graded, not_gradable
@@ -91,3 +92,31 @@ def test_the_mean_is_rounded_to_what_the_points_allow() -> None:
 def test_one_submission_is_singular() -> None:
     assert "1 submission, 1 graded;" in summary_text([graded("alice")])
     assert "2 submissions, 2 graded;" in summary_text([graded("a"), graded("b")])
+
+
+def test_class_rows_name_the_student_and_show_missing_and_final_scores() -> None:
+    from grader.model import Adjustment, Student, SubmissionResult, SubmissionStatus
+
+    late = graded("48213", student=Student("48213", "Kim Lee"))
+    late = replace(late, adjustments=(Adjustment("late", "total", -2.5, "one day"),))
+    missing = SubmissionResult(
+        submission="", status=SubmissionStatus.MISSING, reason="nothing handed in",
+        student=Student("70002", "Zoë Brontë"),
+    )  # fmt: skip
+    text = summary_text([late, missing])
+    kim = next(line for line in text.splitlines() if "Kim Lee (48213)" in line)
+    assert "10/20" in kim  # the final score, after the late penalty
+    zoe = next(line for line in text.splitlines() if "Zoë Brontë (70002)" in line)
+    assert "missing" in zoe and "not gradable" not in zoe
+    assert "1 submission, 1 graded; 1 on the roster handed in nothing; mean score 10" in text
+
+
+def test_junit_leaves_out_students_who_handed_in_nothing() -> None:
+    from grader.model import Student, SubmissionResult, SubmissionStatus
+    from grader.reports import junit_xml
+
+    missing = SubmissionResult(
+        submission="", status=SubmissionStatus.MISSING, student=Student("70002", "Zoë")
+    )
+    text = junit_xml([graded("alice"), missing])
+    assert text.count("<testsuite ") == 1 and "Zoë" not in text
