@@ -136,6 +136,13 @@ class TestEluManual:
     def test_matches_f_elu(self, student: Any, ref: Any) -> None:
         _expect_elu(student, ref, "ex08.elu.default", None)
         _expect_elu(student, ref, "ex08.elu.alpha", 0.7)
+        # equal to F.elu at the extremes too: exp(1000) is inf in float32, and inf * 0
+        # (a mask multiplied in instead of torch.where) is nan
+        x = torch.tensor([[-1000.0, -100.0, -1.0, 0.0, 1.0, 100.0, 1000.0]])
+        got = student.exercise(EXERCISE).call("elu_manual", x, alpha=0.7)
+        expected = torch.nn.functional.elu(x, alpha=0.7)
+        what = "elu_manual(x, alpha=0.7) at inputs of -1000 to 1000"
+        expect_tensor(got, expected, what=what, rtol=1e-5, atol=1e-6)
 
     @pytest.mark.grade(exercise=EXERCISE, function="elu_manual", points=1, public=True)
     def test_by_hand(self, student: Any) -> None:

@@ -26,13 +26,19 @@ _MIN_PARAMS = 120  # "more than 120 parameters"
 Layers = tuple[tuple[Any, ...], ...]
 
 
-def _capacity(student: Any, layers: Layers, expected: int) -> None:
-    """`calculate_capacity` on the model `layers` must be `expected`, as an int."""
-    report = student.exercise(EXERCISE).probe(
-        "calculate_capacity", {"layers": [list(layer) for layer in layers]}
-    )
+def _capacity(
+    student: Any, layers: Layers, expected: int, frozen: tuple[str, ...] = ()
+) -> None:
+    """`calculate_capacity` on the model `layers` must be `expected`, as an int.
+
+    `frozen` names parameters that do not require grad: they count all the same.
+    """
+    spec = {"layers": [list(layer) for layer in layers], "frozen": list(frozen)}
+    report = student.exercise(EXERCISE).probe("calculate_capacity", spec)
     value = report["value"]
     shown = " -> ".join(_show(layer) for layer in layers)
+    if frozen:
+        shown += f" (with {', '.join(frozen)} frozen: requires_grad=False)"
     if type(value) is not int:
         raise CheckFailed(
             f"calculate_capacity must return a Python int, got {report['type']}"
@@ -49,14 +55,16 @@ def _capacity(student: Any, layers: Layers, expected: int) -> None:
 
 def _show(layer: tuple[Any, ...]) -> str:
     if layer[0] == "linear":
-        return f"Linear({layer[1]}, {layer[2]})"
+        no_bias = ", bias=False" if len(layer) > 3 and not layer[3] else ""
+        return f"Linear({layer[1]}, {layer[2]}{no_bias})"
     names = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "dropout": "Dropout"}
     return f"{names.get(layer[0], layer[0])}()"
 
 
 @memo
-def _reference_capacity(reference: Any, layers: Layers) -> int:
-    return int(reference.calculate_capacity(build_model({"layers": [list(e) for e in layers]})))
+def _reference_capacity(reference: Any, layers: Layers, frozen: tuple[str, ...] = ()) -> int:
+    spec = {"layers": [list(e) for e in layers], "frozen": list(frozen)}
+    return int(reference.calculate_capacity(build_model(spec)))
 
 
 class TestCalculateCapacity:
@@ -75,6 +83,11 @@ class TestCalculateCapacity:
         wide = (("linear", 16, a), ("dropout", 0.2), ("linear", a, 1), ("sigmoid",))
         for layers in (deep, wide):
             _capacity(student, layers, _reference_capacity(ref(EXERCISE), layers))
+        # a layer without bias, and a frozen layer: its parameters count all the same
+        no_bias = (("linear", a, b, False), ("relu",), ("linear", b, 1))
+        _capacity(student, no_bias, _reference_capacity(ref(EXERCISE), no_bias))
+        frozen = ("0.weight", "0.bias")
+        _capacity(student, deep, _reference_capacity(ref(EXERCISE), deep, frozen), frozen)
 
 
 def _probe_net(student: Any, n_features: int, n_classes: int) -> dict[str, Any]:

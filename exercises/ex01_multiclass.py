@@ -91,7 +91,8 @@ def as_row(t: torch.Tensor) -> torch.Tensor:
 
     The lesson writes `t.view(1, -1)`: `-1` asks PyTorch to work out that
     dimension from the number of elements. `reshape` does the same and also
-    copes with tensors whose memory is not contiguous.
+    copes with tensors whose memory is not contiguous (the checks pass
+    contiguous tensors, so the lesson's `view` is marked right).
     """
     # TODO: reshape to one row, letting -1 infer the length
     raise NotImplementedError
@@ -117,7 +118,7 @@ def cross_entropy_manual(logits: torch.Tensor, target: torch.Tensor) -> torch.Te
     result equals `F.cross_entropy(logits, target)`.
 
     `target` may also be given as one-hot (or probability) rows shaped like
-    `logits`.
+    `logits`; that is an extra, not graded: the checks pass class indices.
     """
     # TODO: stable log-softmax by hand, then mean of -sum(one_hot * log_probs)
     raise NotImplementedError

@@ -26,7 +26,11 @@ from torch import nn
 
 
 def calculate_capacity(model: nn.Module) -> int:
-    """The number of scalar parameters in `model` (81 for the lesson's three layers)."""
+    """The number of scalar parameters in `model` (81 for the lesson's three layers).
+
+    Every parameter counts: a layer built with `bias=False` has only its
+    weight, and frozen parameters (`requires_grad=False`) count all the same.
+    """
     # TODO: add up numel() over model.parameters()
     raise NotImplementedError
 

@@ -32,3 +32,17 @@ def evaluate__mean_of_batch_means(model, dataloader, criterion):
             losses.append(criterion(model(features), target).item())
     model.train(was_training)
     return sum(losses) / len(losses)
+
+
+def evaluate__backward_for_nothing(model, dataloader, criterion):
+    """A backward pass in evaluation: no step, but the caller's model keeps .grad set."""
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    for features, target in dataloader:
+        loss = criterion(model(features), target)
+        loss.backward()
+        total += loss.item() * len(features)
+        count += len(features)
+    model.train(was_training)
+    return total / count

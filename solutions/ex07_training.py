@@ -60,7 +60,10 @@ def train(
 ) -> list[float]:
     """Train for `num_epochs`; return each epoch's mean training loss, weighted by batch size.
 
-    Each batch: zero the gradients, forward, loss, backward, step.
+    Each batch: zero the gradients, forward, loss, backward, step. The
+    checks hand over a model in training mode; calling `model.train()` first
+    (as here) is good practice for a model that was evaluated before, but it
+    is not graded.
     """
     ### BEGIN SOLUTION (TODO: loop epochs and batches; sum loss * batch size; divide by count)
     model.train()
@@ -110,7 +113,11 @@ def evaluate(
 
 
 def to_usd(pred_scaled: torch.Tensor | np.ndarray, scaler: MinMaxScaler) -> np.ndarray:
-    """Scaled predictions back in dollars with `scaler.inverse_transform`, shape `(n, 1)`."""
+    """Scaled predictions back in dollars with `scaler.inverse_transform`, shape `(n, 1)`.
+
+    Any float dtype is accepted (float32 dollars agree within the checks'
+    tolerance); converting to float64 first keeps every cent.
+    """
     ### BEGIN SOLUTION (TODO: to a NumPy column of shape (n, 1), then inverse_transform)
     if isinstance(pred_scaled, torch.Tensor):
         pred_scaled = pred_scaled.detach().cpu().numpy()

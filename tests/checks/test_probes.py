@@ -152,6 +152,15 @@ def test_build_model_round_trips_through_describe_model() -> None:
         build_model({"layers": [["conv", 1, 1]]})
 
 
+def test_a_model_spec_can_freeze_parameters() -> None:
+    layers = [["linear", 3, 2], ["linear", 2, 1, False]]
+    model = build_model({"layers": layers, "frozen": ["0.bias", "1.weight"]})
+    grads = {name: p.requires_grad for name, p in model.named_parameters()}
+    assert grads == {"0.weight": True, "0.bias": False, "1.weight": False}
+    with pytest.raises(ValueError, match="unknown parameters"):
+        build_model({"layers": layers, "frozen": ["1.bias"]})
+
+
 def test_criteria_and_optimizers_come_from_fixed_tables() -> None:
     assert isinstance(build_criterion("cross_entropy"), nn.CrossEntropyLoss)
     with pytest.raises(ValueError):

@@ -133,6 +133,9 @@ def test_verify_passes_on_the_course() -> None:
     assert result.returncode == 0, result.stderr
     assert "reference solutions: 100/100" in result.stdout
     assert "untouched stubs:     0/100" in result.stdout
+    # the [mutants] quick list's score, every variant of it killed
+    line = next(x for x in result.stdout.splitlines() if x.startswith("mutants (quick: "))
+    assert "mutation score 100.0%" in line and "threshold 98%" in line, line
 
 
 def test_missing_path_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

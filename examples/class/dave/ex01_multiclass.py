@@ -93,7 +93,8 @@ def as_row(t: torch.Tensor) -> torch.Tensor:
 
     The lesson writes `t.view(1, -1)`: `-1` asks PyTorch to work out that
     dimension from the number of elements. `reshape` does the same and also
-    copes with tensors whose memory is not contiguous.
+    copes with tensors whose memory is not contiguous (the checks pass
+    contiguous tensors, so the lesson's `view` is marked right).
     """
     ### BEGIN SOLUTION (TODO: reshape to one row, letting -1 infer the length)
     return t.reshape(1, -1)
@@ -121,7 +122,7 @@ def cross_entropy_manual(logits: torch.Tensor, target: torch.Tensor) -> torch.Te
     result equals `F.cross_entropy(logits, target)`.
 
     `target` may also be given as one-hot (or probability) rows shaped like
-    `logits`.
+    `logits`; that is an extra, not graded: the checks pass class indices.
     """
     ### BEGIN SOLUTION (TODO: stable log-softmax by hand, then mean of -sum(one_hot * log_probs))
     logits = predict_proba(logits)  # softmax applied before the loss

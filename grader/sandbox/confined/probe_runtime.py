@@ -131,12 +131,22 @@ def build_model(spec: ModelSpec) -> nn.Sequential:
 
     Layer kinds: linear (in, out[, bias]), relu, sigmoid, tanh, elu,
     leaky_relu [slope], dropout [p], softmax [dim]. Without a "state" the layers
-    keep torch's seeded initialisation.
+    keep torch's seeded initialisation. "frozen" names parameters (as in
+    `named_parameters()`, e.g. "0.weight") that do not require grad, as in a
+    partly frozen model.
     """
     model = nn.Sequential(*(_layer(entry) for entry in spec["layers"]))
     state = spec.get("state")
     if state is not None:
         model.load_state_dict(dict(state), strict=True)
+    frozen = [str(name) for name in spec.get("frozen", ())]
+    if frozen:
+        parameters = dict(model.named_parameters())
+        unknown = sorted(set(frozen) - set(parameters))
+        if unknown:
+            raise ValueError(f"frozen names unknown parameters {unknown}")
+        for name in frozen:
+            parameters[name].requires_grad_(False)
     return model
 
 
