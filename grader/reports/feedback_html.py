@@ -46,7 +46,7 @@ h3 { font-size: 1.05em; margin-top: 1.3em; }
 table { border-collapse: collapse; display: block; overflow-x: auto; max-width: 100%; }
 th, td { border-bottom: 1px solid #d0d7de; padding: .25em .7em; text-align: left; }
 th[style*="right"], td[style*="right"] { font-variant-numeric: tabular-nums; }
-td { overflow-wrap: normal; }  /* "ex02_regression_binary" and "86 / 100" stay whole */
+td { overflow-wrap: normal; }  /* long exercise names and "86 / 100" stay whole */
 td[style*="right"] { white-space: nowrap; }
 @media (max-width: 40em) { body { padding: 0 .6em; } th, td { padding: .25em .4em; } }
 ul { padding-left: 1.3em; } li { margin: .2em 0; }
