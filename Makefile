@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install demo test lint stubs verify release bench clean
+.PHONY: help install demo test lint stubs verify release bench clean mutants
 
 help:
 	@echo "make demo     grade the bundled example class into reports/demo (sets itself up)"
@@ -15,6 +15,7 @@ help:
 	@echo "make verify   reference solutions score 100, stubs 0"
 	@echo "make release  write the student bundle to build/student (public checks only)"
 	@echo "make bench    time a class of submissions"
+	@echo "make mutants  mutation score of the hidden checks, every function (about a minute)"
 	@echo "make install  create $(VENV) with the pinned dependencies"
 
 install: $(STAMP)
@@ -54,5 +55,5 @@ bench: $(STAMP)
 clean:
 	rm -rf $(VENV) reports build dist *.egg-info
 
-mutants:  ## mutation testing of the hidden checks: the full run
-	.venv/bin/grader mutants
+mutants: $(STAMP)  ## mutation testing of the hidden checks: the full run
+	$(BIN)/grader mutants

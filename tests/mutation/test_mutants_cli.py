@@ -48,3 +48,28 @@ def test_a_survivor_is_listed_with_its_input_and_accepted_with_its_reason(
 def test_unknown_function_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["mutants", "--assignment", str(BASICS), "--function", "nope"]) == 2
     assert "not a graded function of tensor-basics" in capsys.readouterr().err
+
+
+def test_verify_prints_the_quick_score_and_fails_under_the_threshold(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`grader verify`'s mutation line; without its accepted file tensor_basics is under 100%."""
+    from grader.commands.verify import _mutation_line
+
+    for item in BASICS.iterdir():
+        if item.name not in ("mutants", "assignment.toml"):
+            (tmp_path / item.name).symlink_to(item)
+    (tmp_path / "mutants").mkdir()
+    for item in (BASICS / "mutants").iterdir():
+        if item.name != "accepted.toml":
+            (tmp_path / "mutants" / item.name).symlink_to(item)
+    toml = (BASICS / "assignment.toml").read_text(encoding="utf-8")
+    toml = toml.replace("threshold = 0.98", "threshold = 1.0")
+    toml = toml.replace('quick = ["flatten_rows", "masked_mean"]', 'quick = ["standardize"]')
+    (tmp_path / "assignment.toml").write_text(toml, encoding="utf-8")
+    use(tmp_path)
+    problems = _mutation_line("quick", None)
+    out = capsys.readouterr().out
+    assert "mutants (quick: standardize): mutation score" in out
+    assert "survived: standardize:change-constant@32:46#2" in out
+    assert len(problems) == 1 and "under the threshold of 100%" in problems[0]
