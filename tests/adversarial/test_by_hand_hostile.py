@@ -2,14 +2,15 @@
 
 Each submission is the reference ``ex03_forward_pass`` with ``softmax_manual``
 rewritten to reach ``softmax`` in a way the source scan cannot read: a computed
-name, ``importlib``, ``vars(nn)``, a reference another exercise's import stashed
-in ``builtins``, an alias, the dispatcher's Python key switched off around a
-private C entry point; or to switch the grader's record off (a guard kept alive
-that disables the dispatcher, the mode stacks popped, both torch modes blinded by
-nested guards inside the call). Each
-must lose the by-hand point, told what ran or that the record was tampered
-with; the honest reference keeps every point. One host (the highest level this
-machine reaches) serves the module; each grading runs only ex03's checks.
+name, ``importlib``, ``vars(nn)``, a reference stashed in ``builtins`` (by the
+module itself, or by another exercise's import in the worker they share), an
+alias, the dispatcher's Python key switched off around a private C entry
+point; or to switch the grader's record off (a guard kept alive that disables
+the dispatcher, the mode stacks popped, both torch modes blinded by nested
+guards inside the call). Each must lose the by-hand point, told what ran or
+that the record was tampered with; the honest reference keeps every point.
+One host (the highest level this machine reaches) serves the module; each
+grading runs only the exercises it names.
 """
 
 from __future__ import annotations
@@ -55,7 +56,13 @@ HOSTILE: dict[str, tuple[str, str, str]] = {
         "    return vars(nn)['Soft' + 'max'](dim=-1)(z)\n",
         RAN,
     ),
-    "builtins-stash": (  # ex01's import below put it there
+    "builtins-stash": (  # put there under a computed key, so the scan cannot bind it
+        "import builtins\nimport torch.nn.functional as F\n"
+        "vars(builtins)['_normal' + 'ise'] = getattr(F, 'soft' + 'max')\n",
+        "    return _normalise(z, dim=-1)  # noqa: F821\n",
+        RAN,
+    ),
+    "builtins-stash-from-another-exercise": (  # ex01's import put it there
         "",
         "    return _normalise(z, dim=-1)  # noqa: F821\n",
         RAN,
@@ -112,7 +119,9 @@ def _submission(preamble: str, body: str) -> str:
 
 @pytest.fixture(scope="module")
 def host() -> Iterator[SandboxHost]:
-    with SandboxHost(Limits(import_timeout=10.0, call_timeout=10.0, restarts=1)) as started:
+    # exercises share a worker here, so another exercise's stash is there to be used
+    limits = Limits(import_timeout=10.0, call_timeout=10.0, restarts=1, exercises_per_worker=64)
+    with SandboxHost(limits) as started:
         yield started
 
 
@@ -131,7 +140,7 @@ def test_an_honest_softmax_keeps_every_point(host: SandboxHost) -> None:
 def test_a_hidden_shortcut_loses_the_by_hand_point(host: SandboxHost, name: str) -> None:
     preamble, body, words = HOSTILE[name]
     sources = {EX: _submission(preamble, body)}
-    if name == "builtins-stash":
+    if name == "builtins-stash-from-another-exercise":
         sources = {"ex01_multiclass": STASHING_EX01, **sources}  # imported first
     results = _grade(host, sources)
     verdict = results[BY_HAND]
@@ -139,7 +148,7 @@ def test_a_hidden_shortcut_loses_the_by_hand_point(host: SandboxHost, name: str)
     assert words in verdict.message, verdict.message
     if words == TAMPERED:
         assert verdict.mistake == "trace_tampered"
-    else:
+    elif words == RAN:
         assert (verdict.mistake or "").startswith("shortcut_used:"), verdict.mistake
         # the shortcut gives right values: only the by-hand rule tells it apart
         assert results[f"{EX}.softmax_manual.large_logits"].passed

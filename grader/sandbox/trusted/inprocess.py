@@ -133,9 +133,7 @@ class InProcessExercise:
         **kwargs: Any,
     ) -> tuple[Any, Trace]:  # fmt: skip
         """`call`, recording the torch operators and functions it ran."""
-        return self._request(
-            "call", function, args, kwargs, seed, f"`{function}`", trace=True
-        )
+        return self._request("call", function, args, kwargs, seed, f"`{function}`", trace=True)
 
     def traced_probe(
         self, probe: str, *args: Any, timeout: float | None = None, seed: int = 0, **kwargs: Any

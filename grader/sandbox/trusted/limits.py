@@ -45,6 +45,10 @@ class Limits:
     value_bytes: int = 64 << 20  # largest frame either way
     restarts: int = 3  # faults per exercise (each ends the worker) before "worker unstable"
     processes: int = 256  # tasks per host (pids cgroup), per worker uid (RLIMIT_NPROC)
+    # Exercises one worker serves before the next gets a fresh fork. 1: a fresh start for
+    # every exercise, so no exercise's patches reach another's, at ~45 ms of CPU per
+    # exercise (fork, first-use faults, teardown; about 0.3x a torch import per submission).
+    exercises_per_worker: int = 64
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any], *, where: str = "[limits]") -> Limits:

@@ -4,9 +4,12 @@
         handle = student.exercise("ex02_shapes")  # imported on first use
         probs = handle.call("normalize_rows", x, timeout=2)
 
-One worker serves the whole submission (a fork of the torch-loaded host costs
-~15 ms of CPU; one per exercise was a third of grading a submission). Each
-exercise's module is loaded into it on first use. The judge enforces every
+One worker serves the whole submission (a fork of the torch-loaded host, its
+first-use faults and its teardown cost ~45 ms of CPU; one per exercise more
+than doubled the time to grade a class). Each exercise's module is loaded into
+it on first use. `Limits.exercises_per_worker` bounds how many exercises one
+worker serves: at 1, every exercise gets a fresh fork, so one exercise's
+patches of torch or `builtins` cannot change another's result. The judge enforces every
 wall-clock deadline itself (`poll` on the worker's socket); on a timeout,
 crash, early exit, wrong request id or bad frame it has the host kill the
 worker's process group, fails that one call, charges the fault to the
@@ -195,6 +198,8 @@ class _SharedWorker:
         self._session = session
         self._live: _Live | None = None
         self._loaded: set[str] = set()  # modules imported into the live worker
+        self._served: list[str] = []  # exercises the live worker has served, in order
+        self._share = host.limits.exercises_per_worker
         self._speaker: _OutputBuffer | None = None  # who gets what the worker prints now
         self._closed = False
 
@@ -216,11 +221,21 @@ class _SharedWorker:
             # Gone, or talking out of turn, between requests: something an earlier
             # request left running (a thread, a child) did it, not this exercise.
             self.end(0.0, speaker or out)
+        served = self._served
+        if self._live is not None and module not in served and len(served) >= self._share:
+            # A fresh start for this exercise (`Limits.exercises_per_worker`): what the
+            # others' imports and calls did to the process (patched torch or builtins,
+            # settings, threads) cannot change its result. The worker was idle: ending
+            # it is nobody's fault.
+            self.end(0.0, speaker or out)
         self._speaker = out
         if self._live is None:
             with timings.phase("fork"):
                 self._live = self._spawn()
             self._loaded = set()
+            self._served = []
+        if module not in self._served:
+            self._served.append(module)
         return self._live, module in self._loaded
 
     def mark_loaded(self, module: str) -> None:
@@ -336,9 +351,7 @@ class ExerciseHandle:
         self, probe: str, *args: Any, timeout: float | None = None, seed: int = 0, **kwargs: Any
     ) -> tuple[Any, Trace]:
         """`probe`, recording what the student's code it runs executed."""
-        return self._request(
-            "probe", probe, args, kwargs, timeout, seed, f"`{probe}`", trace=True
-        )
+        return self._request("probe", probe, args, kwargs, timeout, seed, f"`{probe}`", trace=True)
 
     def output(self) -> str:
         """What the student's code printed so far (stdout and stderr, capped)."""

@@ -67,4 +67,5 @@ def test_report_dict_names_every_limit() -> None:
     assert set(Limits().to_dict()) == {
         "import_timeout", "call_timeout", "cpu_seconds", "memory_bytes", "file_bytes",
         "open_files", "output_bytes", "value_bytes", "restarts", "processes",
+        "exercises_per_worker",
     }  # fmt: skip

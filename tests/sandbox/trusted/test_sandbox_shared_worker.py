@@ -3,12 +3,16 @@
 A fault ends the worker and is charged to the exercise whose request was
 running; the other exercises are loaded into a fresh worker and carry on.
 Every module is imported with the globals of a fresh worker and cannot reach
-another exercise's module by name, whatever was loaded before it.
+another exercise's module by name, whatever was loaded before it. With
+``exercises_per_worker=1`` every exercise gets a fresh fork of the host, so
+nothing one exercise's import or calls did to its process (patched torch or
+builtins, stashed shortcuts, global settings) reaches another's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -113,6 +117,67 @@ def test_a_failed_import_leaves_the_worker_to_the_others(host: SandboxHost) -> N
         with pytest.raises(ImportFailed, match="ValueError: nope"):
             student.exercise("ex02_broken").call("anything")
         assert student.exercise("ex01_plain").call("pid") == first
+
+
+@pytest.fixture(scope="module")
+def fresh_host() -> Iterator[SandboxHost]:
+    with SandboxHost(replace(LIMITS, exercises_per_worker=1), namespaces=False) as started:
+        yield started
+
+
+def test_a_fresh_start_gives_each_exercise_its_own_worker(fresh_host: SandboxHost) -> None:
+    sources = {"ex01_plain": PLAIN, "ex02_broken": "raise ValueError('nope')\n"}
+    with fresh_host.submission(sources) as student:
+        plain = student.exercise("ex01_plain")
+        pids = [plain.call("pid"), plain.call("pid")]
+        assert plain.call("count") == 1
+        with pytest.raises(ImportFailed, match="ValueError: nope"):
+            student.exercise("ex02_broken").call("anything")
+        assert plain.call("pid") not in pids  # a fresh fork for it again ...
+        assert plain.call("count") == 1  # ... with its module imported afresh
+        assert pids[0] == pids[1] and plain._faults == 0  # kept across its own calls
+
+
+PATCHER = """
+import builtins
+import torch
+
+builtins.abs = lambda value: 0
+builtins._softmax_stash = torch.softmax
+torch.exp = lambda t: t * 0
+torch.Tensor.sum = lambda self, *args, **kwargs: self * 0
+torch.Tensor.__add__ = lambda self, other: self
+torch.set_num_threads(3)
+torch.set_printoptions(precision=1)
+
+def patched():
+    return abs(-2)
+"""
+
+VICTIM = """
+import builtins
+import torch
+
+def honest():
+    z = torch.tensor([0.0, 1.0])
+    return {"abs": abs(-2), "sum": float(torch.exp(z).sum()),
+            "add": (torch.ones(1) + torch.ones(1)).tolist(),
+            "stash": hasattr(builtins, "_softmax_stash"),
+            "threads": torch.get_num_threads(), "repr": repr(torch.tensor([0.123]))}
+"""
+
+
+def test_one_exercises_patches_do_not_reach_another(fresh_host: SandboxHost) -> None:
+    with fresh_host.submission({"ex02_victim": VICTIM}) as student:
+        alone = student.exercise("ex02_victim").call("honest")
+    assert alone["abs"] == 2 and alone["add"] == [2.0] and not alone["stash"]
+    sources = {"ex01_patch": PATCHER, "ex02_victim": VICTIM}
+    with fresh_host.submission(sources) as student:
+        patcher, victim = student.exercise("ex01_patch"), student.exercise("ex02_victim")
+        assert patcher.call("patched") == 0  # the patches hold in their own exercise
+        assert victim.call("honest") == alone
+        assert patcher.call("patched") == 0
+        assert victim.call("honest") == alone  # and again after the patcher ran once more
 
 
 LEAVES_A_TIMER = """
