@@ -334,7 +334,7 @@ def breakdown_rows(data: dict[str, Any], torch_s: float) -> list[tuple[str, ...]
     rows.append((f"one warm submission, {data['checks']} checks: request to reply", ms(wall),
                  share(wall), f"score {data['score']:g}"))  # fmt: skip
     run = total("run")
-    session = data["duration"] - run - total("intake")
+    session = data["duration"] - run  # a report's duration starts after intake
     for label, seconds in (
         ("  intake (read files, convert notebooks)", total("intake")),
         ("  sandbox session (inbox, sweep)", session),
@@ -344,7 +344,8 @@ def breakdown_rows(data: dict[str, Any], torch_s: float) -> list[tuple[str, ...]
         ("    module imports in the worker", total("import")),
         ("  pytest between checks", run - total("checks")),
         ("  reports (render, write, digest)", total("reports")),
-        ("  the judge's loop and pipes", wall - data["duration"] - total("reports")),
+        ("  the judge's loop and pipes",
+         wall - data["duration"] - total("intake") - total("reports")),
     ):
         rows.append((label, ms(seconds), share(seconds), ""))
     exercises = sorted({k.split(".", 1)[1] for k in phases if k.startswith("checks.")})
