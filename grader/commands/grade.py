@@ -241,7 +241,8 @@ def _grade_lms_class(args: argparse.Namespace, template: HostTemplate | None) ->
     try:
         run = grade_lms_class(
             args.class_dir, args.out, options, on_layout=said, jobs=jobs,
-            require=args.require_isolation, resume=not args.no_resume, exercises=args.exercise,
+            require=args.require_isolation, resume=not args.no_resume,
+            exercises=resolve_exercises(args.exercise),
             template=template,
         )  # fmt: skip
     except (LayoutError, RosterError, PolicyError, ValueError) as error:

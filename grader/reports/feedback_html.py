@@ -32,7 +32,7 @@ def markdown_to_html(markdown: str) -> str:
 def feedback_html(result: SubmissionResult, *, markdown: str | None = None) -> str:
     """The page for ``result``; ``markdown`` is its ``feedback.md`` when already built."""
     text = feedback_markdown(result) if markdown is None else markdown
-    title = f"Feedback: {clean_text(result.submission, limit=120, max_lines=1)}"
+    title = f"Feedback: {clean_text(result.label, limit=120, max_lines=1)}"
     # markdown-it ends every block with a newline; the page puts one before </body>.
     return offline_page(html.escape(title), _STYLE, markdown_to_html(text).rstrip("\n"))
 

@@ -120,7 +120,7 @@ def _block(text: str, indent: str = "") -> str:
 
 def feedback_markdown(result: SubmissionResult) -> str:
     """The student's feedback page (see the module docstring for its order)."""
-    name = _inline(clean_text(result.submission, limit=120, max_lines=1))
+    name = _inline(clean_text(result.label, limit=120, max_lines=1))  # the name, in a class run
     if result.status is SubmissionStatus.NOT_GRADABLE:
         parts = [f"# Feedback: {name} — not graded", *_not_gradable_sections(result)]
     else:
