@@ -15,8 +15,15 @@ by hand, and a test keeps the committed files equal to a fresh generation:
   no ``zero_grad`` in the training loop);
 - ``erin``: correct modules, but one notebook that is not valid JSON.
 
-``python examples/demo.py --out reports/demo`` grades the class and prints the table;
-``--build`` regenerates ``examples/class/``.
+``python examples/demo.py --out reports/demo`` grades the class and prints the
+table, then grades the same class as Canvas delivers it: :func:`canvas_download`
+writes ``OUT-canvas/submissions.zip`` with Canvas' file names (a ``LATE``
+marker, a ``-1`` re-upload, capitals and spaces, a file that is no exercise),
+and ``examples/canvas/`` holds the roster (one student handed in nothing, one
+has an extension), the submission times Canvas' download leaves out, and an
+override. That run writes the gradebook with the late penalties, the override
+and the missing student, ``changes.csv`` and ``canvas.csv`` for Canvas'
+gradebook import. ``--build`` regenerates ``examples/class/``.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import argparse
 import ast
 import json
 import sys
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -113,6 +121,73 @@ def build_example_class(root: Path) -> dict[Path, str]:
     return files
 
 
+CANVAS = Path("examples") / "canvas"
+DEADLINE = "2026-03-01T23:59:00+00:00"
+LATE_POLICY = "per_day=10,grace_minutes=15,max=50"
+# folder -> (Canvas' lastfirst name, user id, LATE marker)
+CANVAS_STUDENTS = {
+    "alice": ("wongalice", "40001", False),
+    "bob": ("mullerbob", "40002", True),
+    "carol": ("diazcarol", "40003", False),
+    "dave": ("okafordave", "40004", True),
+    "erin": ("oneilerin", "40005", True),
+}
+
+
+def canvas_download(root: Path) -> dict[str, bytes]:
+    """The example class as a Canvas bulk download: Canvas file name -> content.
+
+    Canvas names each file ``name_[LATE_]userid_attachmentid_filename``. Bob's
+    notebooks are saved as ``Ex01 Multiclass.ipynb`` and the like; Carol first
+    uploads the untouched ex01 stub, then her work as ``ex01_multiclass-1.py``
+    (the newer upload wins, the older is named in her feedback); Alice adds a
+    ``notes.txt`` that is no exercise.
+    """
+    files: dict[str, bytes] = {}
+    attachment = 800_000
+    for folder, (name, user, late) in CANVAS_STUDENTS.items():
+        prefix = f"{name}_{'LATE_' if late else ''}{user}"
+        base = root / EXAMPLES / folder
+        for path in sorted(p for p in base.rglob("*") if p.is_file()):
+            attachment += 1
+            filename = path.name
+            if folder == "bob":
+                words = path.stem[5:].replace("_", " ").title()
+                filename = f"{path.stem[:4].capitalize()} {words}{path.suffix}"
+            if folder == "carol" and path.stem == "ex01_multiclass":
+                stub = root / "exercises" / path.name
+                files[f"{prefix}_{attachment}_{path.name}"] = stub.read_bytes()
+                attachment += 1
+                filename = f"{path.stem}-1{path.suffix}"
+            files[f"{prefix}_{attachment}_{filename}"] = path.read_bytes()
+        if folder == "alice":
+            attachment += 1
+            files[f"{prefix}_{attachment}_notes.txt"] = b"I used the lecture notes.\n"
+    return files
+
+
+def write_canvas_zip(root: Path, target: Path) -> Path:
+    """Write :func:`canvas_download` as ``target`` (a zip, as Canvas hands it out)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in canvas_download(root).items():
+            archive.writestr(name, data)
+    return target
+
+
+def canvas_argv(root: Path, download: Path, out: Path, jobs: int) -> list[str]:
+    """The instructor's command for the Canvas download (the README shows the same)."""
+    extra = root / CANVAS
+    return [
+        "grade", "--assignment", str(root), "--class", str(download), "--out", str(out),
+        "--roster", str(extra / "roster.csv"), "--timestamps", str(extra / "times.csv"),
+        "--deadline", DEADLINE, "--late-policy", LATE_POLICY,
+        "--overrides", str(extra / "overrides.csv"),
+        "--export", "canvas", "--export-column", "Homework 3 (4321)",
+        "--jobs", str(jobs),
+    ]  # fmt: skip
+
+
 def write_example_class(root: Path) -> list[Path]:
     """Write the example class under ``root``; returns the paths written."""
     written = []
@@ -130,6 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("reports/demo"))
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--build", action="store_true", help="regenerate examples/class/ and stop")
+    parser.add_argument("--no-canvas", action="store_true", help="skip the Canvas download run")
     args = parser.parse_args(argv)
     root = use(ROOT).root
     if args.build:
@@ -139,10 +215,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from grader.cli import main as cli_main
 
     print(f"grading the example class in {root / EXAMPLES} ...", file=sys.stderr)
-    return cli_main(
+    code = cli_main(
         ["grade", "--assignment", str(root), "--class", str(root / EXAMPLES),
          "--out", str(args.out), "--jobs", str(args.jobs), "--no-resume"]
     )  # fmt: skip
+    if code or args.no_canvas:
+        return code
+    out = args.out.with_name(args.out.name + "-canvas")
+    download = write_canvas_zip(root, out.parent / f"{out.name}-submissions.zip")
+    print(f"\ngrading the same class as a Canvas download, {download} ...", file=sys.stderr)
+    return cli_main(canvas_argv(root, download, out, args.jobs))
 
 
 if __name__ == "__main__":

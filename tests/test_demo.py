@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from course_files import COURSE, demo_module
@@ -42,3 +43,25 @@ def test_erin_notebook_is_broken_json_and_bob_notebooks_are_valid() -> None:
                 json.loads(text)
         else:
             assert json.loads(text)["nbformat"] == 4
+
+
+def test_the_demo_canvas_download_reads_as_canvas_with_a_missing_student(tmp_path: Path) -> None:
+    from grader.classrun import _unpacked
+    from grader.intake.layouts import detect_layout, read_layout
+    from grader.intake.roster import read_roster, read_timestamps
+    from grader.intake.staging import stage_students
+
+    root = _unpacked(_demo.write_canvas_zip(COURSE.root, tmp_path / "dl.zip"), tmp_path / "x")
+    assert detect_layout(root) == "canvas"
+    intake = read_layout(root, "canvas")
+    planned = {p.id: p for p in stage_students(intake.students, tmp_path / "staged")}
+    roster = {s.id for s in read_roster(COURSE.root / _demo.CANVAS / "roster.csv")}
+    assert len(roster - set(planned)) == 1  # one roster student handed in nothing
+    assert set(planned) <= roster
+    times = read_timestamps(COURSE.root / _demo.CANVAS / "times.csv")
+    assert {p.id for p in planned.values() if p.late_marker} <= set(times)  # LATE has a time
+    bob, carol = planned["40002"], planned["40003"]
+    assert len(list(bob.path.glob("*.ipynb"))) == len(list(COURSE.exercises))  # "Ex01 Multiclass"
+    staged = (carol.path / "ex01_multiclass.py").read_text()
+    assert staged == (COURSE.root / "examples/class/carol/exercises/ex01_multiclass.py").read_text()
+    assert any("not the older" in note for note in carol.notes)
