@@ -87,8 +87,13 @@ def grading_fingerprint(assignment: Assignment | None = None) -> str:
     for label, base in (*folders, ("grader", package)):
         if not base.is_dir():
             continue
-        for path in sorted(base.rglob("*.py")):
-            if "__pycache__" in path.parts:
+        # every file of the checks and solutions (a seed or a data file decides scores too),
+        # but not caches: hidden entries (``checks/.expected/``, which judges write) and
+        # ``__pycache__``; of the grader, its sources
+        pattern = "*.py" if label == "grader" else "*"
+        for path in sorted(base.rglob(pattern)):
+            parts = path.relative_to(base).parts
+            if not path.is_file() or any(p.startswith(".") or p == "__pycache__" for p in parts):
                 continue
             digest.update(_entry(f"{label}/{path.relative_to(base).as_posix()}", path))
     for path in sorted((*assignment.probe_files, *assignment.data_files)):
