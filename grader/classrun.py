@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -157,6 +158,7 @@ def grade_lms_class(
             jobs, out_dir, finish=finish, extra_results=missing, kept=kept, **grade_kwargs
         )
     write_text_atomic(stored, fingerprint + "\n")
+    write_missing(out_dir, [r for r in results if r.status is SubmissionStatus.MISSING])
     present = {r.submission for r in results}
     gone = sorted(name for name in before if name not in present)
     changes = _changes(before, results, gone)
@@ -250,6 +252,28 @@ def _missing(
         for r in roster
         if r.id not in handed_in
     ]
+
+
+MISSING_FILE = ".missing.json"
+
+
+def write_missing(out_dir: Path, missing: Sequence[SubmissionResult]) -> None:
+    """Keep this run's roster students who handed in nothing beside the reports.
+
+    They have no report folder, so ``grader merge`` reads them from here to
+    put them back in the merged gradebook.
+    """
+    rows = [result.to_dict() for result in missing]
+    write_text_atomic(out_dir / MISSING_FILE, json.dumps(rows, ensure_ascii=False) + "\n")
+
+
+def read_missing(out_dir: Path) -> list[SubmissionResult]:
+    """What :func:`write_missing` kept in ``out_dir`` (nothing if absent or unreadable)."""
+    try:
+        rows = json.loads((out_dir / MISSING_FILE).read_text(encoding="utf-8"))
+        return [SubmissionResult.from_dict(row) for row in rows]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
 
 
 # --- policy ---------------------------------------------------------------------------

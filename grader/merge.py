@@ -14,6 +14,9 @@ Two rules keep a merge from silently hiding a grade:
 - a submission folder with reports but no ``report.json`` is a grading that
   did not finish; the merge stops rather than drop that student.
 
+A class run with a roster also keeps its students who handed in nothing
+(``.missing.json``); the merge puts them back in the gradebook.
+
 ``OUT`` may be new or hold an earlier merge: its own reports take part like
 one more shard, so merging shards one at a time works.
 """
@@ -127,9 +130,30 @@ def merge_shards(out_dir: Path, shards: Sequence[Path]) -> MergeSummary:
     for name, folder in to_copy:
         _copy_folder(folder, out / name)
     results = tuple(result for _, (_, result) in sorted(merged.items()))
-    write_class_reports(results, out)
+    write_class_reports((*results, *_missing(out, sources, results)), out)
     _merge_class_run_files(out, [out, *dict.fromkeys(sources)])
     return MergeSummary(out, results, copied=len(to_copy), duplicates=duplicates)
+
+
+def _missing(
+    out: Path, sources: Sequence[Path], results: Sequence[SubmissionResult]
+) -> list[SubmissionResult]:
+    """Roster students who handed in nothing, from every shard of a class run.
+
+    Each shard lists only its own; anyone who has a report in the merge is not
+    missing. The merged list is kept in ``out`` for the next merge.
+    """
+    from grader.classrun import read_missing, write_missing
+
+    handed_in = {r.student.id for r in results if r.student is not None}
+    found: dict[str, SubmissionResult] = {}
+    for folder in [out, *dict.fromkeys(sources)]:
+        for result in read_missing(folder):
+            if result.student is not None and result.student.id not in handed_in:
+                found.setdefault(result.student.id, result)
+    missing = [found[key] for key in sorted(found)]
+    write_missing(out, missing)
+    return missing
 
 
 def _merge_class_run_files(out: Path, folders: Sequence[Path]) -> None:

@@ -6,6 +6,7 @@ on two quick exercises; later tests reuse those folders.
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import xml.etree.ElementTree as ET
@@ -131,3 +132,30 @@ def test_missing_shard_folder_is_a_usage_error(
     code = main(["merge", str(tmp_path / "out"), str(tmp_path / "nope")])
     assert code == 2
     assert "nope: not a folder of grading reports" in capsys.readouterr().err
+
+
+def test_roster_students_who_handed_in_nothing_survive_the_merge(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    from grader.classrun import read_missing, write_missing
+    from grader.model import Student, SubmissionResult, SubmissionStatus
+
+    def missing(ident: str, name: str) -> SubmissionResult:
+        return SubmissionResult(
+            "", SubmissionStatus.MISSING, reason="nothing handed in", student=Student(ident, name)
+        )
+
+    first = copy_shard(runs["1"], tmp_path / "one")
+    second = copy_shard(runs["2"], tmp_path / "two")
+    write_missing(first, [missing("zoe", "Zoë Brontë")])
+    # shard 2 did not see alice's files, but shard 1 graded her: she is not missing
+    write_missing(second, [missing("alice", "alice"), missing("yann", "Yann Le Gall")])
+    merged = tmp_path / "merged"
+    assert main(["merge", str(merged), str(first), str(second)]) == 0
+
+    rows = list(csv.DictReader((merged / "gradebook.csv").open(encoding="utf-8")))
+    assert sorted(r["id"] for r in rows) == sorted([*NAMES, "yann", "zoe"])
+    by_id = {r["id"]: r for r in rows}
+    assert (by_id["zoe"]["status"], by_id["zoe"]["name"]) == ("missing", "Zoë Brontë")
+    assert by_id["alice"]["status"] == "graded"
+    assert sorted(r.student.id for r in read_missing(merged) if r.student) == ["yann", "zoe"]
