@@ -21,6 +21,7 @@ from grader.assignment import use
 from grader.commands import (
     check,
     ci_grade,
+    collect,
     grade,
     gradescope,
     merge,
@@ -34,7 +35,9 @@ from grader.errors import GraderError
 from grader.sandbox.levels import LEVEL_SUMMARY, REQUIRABLE, requirement
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-VERBS = [grade, verify, mutants, stubs, ci_grade, merge, gradescope, similarity, check, release]
+VERBS = [
+    grade, verify, mutants, stubs, ci_grade, merge, collect, gradescope, similarity, check, release,
+]  # fmt: skip
 STUDENT_VERBS = (check,)  # all the student bundle can run; its `grader --help` lists only these
 GRADING_VERBS = {"grade", "verify", "ci-grade", "mutants"}  # the verbs that start sandboxed workers
 
