@@ -7,7 +7,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / ".github" / "workflows" / "grade-submission.yml.template"
-DOCS = [ROOT / "README.md", ROOT / "deploy" / "README.md", TEMPLATE]
+COLLECT = ROOT / ".github" / "workflows" / "collect-class.yml.template"
+DOCS = [ROOT / "README.md", ROOT / "deploy" / "README.md", TEMPLATE, COLLECT]
 
 
 def test_every_document_names_the_workflow_copy_the_same() -> None:
@@ -18,4 +19,8 @@ def test_every_document_names_the_workflow_copy_the_same() -> None:
         if name != "ci.yml"
     }
     assert copies, "expected the documents to say what to copy the template to"
-    assert {name for _, name in copies} == {TEMPLATE.name.removesuffix(".template")}, copies
+    templates = {path.name.removesuffix(".template") for path in (TEMPLATE, COLLECT)}
+    assert {name for _, name in copies} == templates, copies
+    for template in (TEMPLATE, COLLECT):  # each template names its own copy, no other
+        own = {name for doc, name in copies if doc == template.name}
+        assert own <= {template.name.removesuffix(".template")}, (template.name, own)

@@ -123,3 +123,21 @@ def test_own_ci_runs_exactly_make_test_on_python_311() -> None:
     for step in steps(text):
         if "uses: actions/checkout@" in step:
             assert "persist-credentials: false" in step
+
+
+COLLECT = ROOT / ".github" / "workflows" / "collect-class.yml.template"
+
+
+def test_the_class_collection_runs_only_by_hand_and_keeps_inputs_out_of_scripts() -> None:
+    text = without_comments(COLLECT.read_text(encoding="utf-8"))
+    on = text.split("\non:\n", 1)[1].split("\npermissions:", 1)[0]
+    assert "workflow_dispatch:" in on
+    assert not re.search(r"^  (push|pull_request|pull_request_target):", on, re.MULTILINE)
+    scripts = run_scripts(text)
+    assert scripts and not any("${{" in script for script in scripts)  # no input pasted in
+    collect = next(s for s in scripts if "collect-github" in s)
+    assert '--due "$DUE"' in collect and '--prefix "$PREFIX"' in collect
+    grade = next(s for s in scripts if " grade " in f" {s} " or "(grade " in s)
+    assert "--timestamps collected/times.csv" in grade and "--require-isolation L3" in grade
+    token_steps = [s for s in steps(text) if "CLASSROOM_READ_TOKEN" in s]
+    assert len(token_steps) == 1 and "gh repo clone" in token_steps[0]  # only the clone sees it
