@@ -1,6 +1,6 @@
 """The GitHub Actions workflows: this repository's CI and the submission-grading template.
 
-PyYAML is not a dependency, so these read the files as text: steps are the
+These read the files mostly as text (the YAML test aside): steps are the
 ``- `` items under ``steps:``, and each assertion names the key it needs.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from pathlib import Path
 
 import pytest
 from course_files import COURSE
@@ -137,7 +138,21 @@ def test_the_class_collection_runs_only_by_hand_and_keeps_inputs_out_of_scripts(
     assert scripts and not any("${{" in script for script in scripts)  # no input pasted in
     collect = next(s for s in scripts if "collect-github" in s)
     assert '--due "$DUE"' in collect and '--prefix "$PREFIX"' in collect
-    grade = next(s for s in scripts if " grade " in f" {s} " or "(grade " in s)
+    grade = next(s for s in scripts if "(grade " in s)
     assert "--timestamps collected/times.csv" in grade and "--require-isolation L3" in grade
+    assert '--shard "$SHARD/$SHARDS"' in grade
+    shards = re.search(r"shard: \[([\d, ]+)\]", text)
+    count = re.search(r'SHARDS: "(\d+)"', text)
+    assert shards and count and len(shards.group(1).split(",")) == int(count.group(1))
+    merge = next(s for s in scripts if " merge " in s)
+    assert "merge reports shards/reports-*" in merge
     token_steps = [s for s in steps(text) if "CLASSROOM_READ_TOKEN" in s]
     assert len(token_steps) == 1 and "gh repo clone" in token_steps[0]  # only the clone sees it
+
+
+@pytest.mark.parametrize("path", [TEMPLATE, COLLECT, CI], ids=lambda p: p.name)
+def test_every_workflow_is_valid_yaml_with_named_jobs(path: Path) -> None:
+    import yaml  # a dependency since the Gradescope layout reads submission_metadata.yml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert data["jobs"] and all(job.get("steps") for job in data["jobs"].values())
