@@ -23,7 +23,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,similarity]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,similarity,course]'
 	@# Bytecode for the grader, checks and solutions now, so that a cold start never
 	@# compiles them (where PYTHONDONTWRITEBYTECODE is set it would, every time).
 	$(BIN)/python -m compileall -q grader solutions

@@ -14,12 +14,12 @@ import time
 import traceback
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from grader import __version__, timings
 from grader.assignment import EXERCISES, current
 from grader.intake import Submission, SubmissionError, load_submission
-from grader.model import Isolation, SubmissionResult, SubmissionStatus
+from grader.model import ExerciseOutcome, Isolation, SubmissionResult, SubmissionStatus
 
 if TYPE_CHECKING:
     from grader.sandbox.trusted.client import SandboxHost
@@ -85,6 +85,7 @@ def grade_loaded(
     origins = {name: src.origin for name, src in submission.exercises.items()}
     # A converted notebook's lines are named as code cells, not module lines.
     locate = {n: src.describe for n, src in submission.exercises.items() if src.kind == "notebook"}
+    cells = {n: src.cells for n, src in submission.exercises.items() if src.kind == "notebook"}
     notes = list(submission.notes)
     for src in submission.exercises.values():
         notes.extend(f"{src.origin}: {note}" for note in src.notes)
@@ -92,10 +93,11 @@ def grade_loaded(
         example = next(iter(EXERCISES), "exercise")
         notes.append(f"No exercise files were found (expected names like {example}.py).")
     try:
-        with host.submission(sources, origins=origins, locate=locate) as session:
+        with host.submission(sources, origins=origins, locate=locate, cells=cells) as session:
             view = StudentView(session, available=sources, problems=submission.problems)
             with timings.phase("run"):
                 run = run_on_student(view, exercises=exercises)
+            outcomes = exercise_outcomes(submission, session, host.limits)
     except Exception:  # the grader broke, not the student: keep a report anyway
         return not_gradable(
             submission.name,
@@ -118,7 +120,50 @@ def grade_loaded(
         fingerprint=submission.fingerprint,
         duration=time.perf_counter() - started,
         staff_log="\n".join(run.staff_log),
+        outcomes=outcomes,
     )
+
+
+def exercise_outcomes(
+    submission: Submission, session: Any, limits: Any = None
+) -> tuple[ExerciseOutcome, ...]:
+    """Per exercise: not gradable (its file could not be read), or the cells that failed.
+
+    ``session`` is the submission's sandbox (or the in-process backend), asked
+    after the checks ran which units of each imported module did not finish.
+    """
+    from grader.sandbox.trusted.units import unit_notes
+
+    outcomes = []
+    for exercise in EXERCISES:
+        if exercise in submission.problems:
+            outcomes.append(
+                ExerciseOutcome(
+                    exercise, SubmissionStatus.NOT_GRADABLE, reason=submission.problems[exercise]
+                )
+            )
+            continue
+        src = submission.exercises.get(exercise)
+        if src is None:
+            continue
+        notes = unit_notes(
+            session.unit_failures(exercise),
+            display=src.origin,
+            locate=src.describe if src.kind == "notebook" else None,
+            graded=EXERCISES[exercise],
+            limits=limits,
+            available=available_packages(),
+        )
+        if notes:
+            outcomes.append(ExerciseOutcome(exercise, notes=tuple(notes)))
+    return tuple(outcomes)
+
+
+def available_packages() -> tuple[str, ...]:
+    """The packages a student's code can import when graded (named when an import fails)."""
+    from grader.packages import available_packages as configured
+
+    return configured()
 
 
 def grade_path(

@@ -167,6 +167,34 @@ class Student:
 
 
 @dataclass(frozen=True)
+class ExerciseOutcome:
+    """What happened to one exercise beside its checks.
+
+    ``not_gradable`` with a ``reason`` when its file could not be read at all
+    (its checks then score 0, and reports say the reason once, not once per
+    check); ``notes`` say what the student should know, such as the cells that
+    failed or were cut short while it was imported.
+    """
+
+    exercise: str
+    status: SubmissionStatus = SubmissionStatus.GRADED
+    reason: str | None = None
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status.value, "reason": self.reason, "notes": list(self.notes)}
+
+    @classmethod
+    def from_dict(cls, exercise: str, data: Mapping[str, Any]) -> ExerciseOutcome:
+        return cls(
+            exercise=exercise,
+            status=SubmissionStatus(data.get("status", "graded")),
+            reason=data.get("reason"),
+            notes=tuple(data.get("notes", ())),
+        )
+
+
+@dataclass(frozen=True)
 class Adjustment:
     """A change to the grader's score, applied by policy, never by the checks.
 
@@ -217,6 +245,7 @@ class SubmissionResult:
     staff_log: str = ""
     student: Student | None = None
     adjustments: tuple[Adjustment, ...] = ()
+    outcomes: tuple[ExerciseOutcome, ...] = ()  # only exercises with a status or notes
 
     @property
     def score(self) -> float:
@@ -264,7 +293,15 @@ class SubmissionResult:
             for name, (got, most) in totals.items()
         }
 
+    def outcome(self, exercise: str) -> ExerciseOutcome:
+        """The exercise's status and notes (graded, no notes, if nothing was recorded)."""
+        for outcome in self.outcomes:
+            if outcome.exercise == exercise:
+                return outcome
+        return ExerciseOutcome(exercise)
+
     def to_dict(self) -> dict[str, Any]:
+        outcomes = {o.exercise: o for o in self.outcomes}
         return {
             "schema_version": SCHEMA_VERSION,
             "submission": self.submission,
@@ -280,7 +317,11 @@ class SubmissionResult:
             "duration": round(self.duration, 3),
             "notes": list(self.notes),
             "exercises": {
-                name: {"score": s.score, "max_score": s.max_score}
+                name: {
+                    "score": s.score,
+                    "max_score": s.max_score,
+                    **outcomes.get(name, ExerciseOutcome(name)).to_dict(),
+                }
                 for name, s in self.by_exercise().items()
             },
             "checks": [c.to_dict() for c in self.checks],
@@ -317,6 +358,12 @@ class SubmissionResult:
             duration=float(data.get("duration", 0.0)),
             student=Student.from_dict(data["student"]) if data.get("student") else None,
             adjustments=tuple(Adjustment.from_dict(a) for a in data.get("adjustments", ())),
+            outcomes=tuple(
+                outcome
+                for name, entry in (data.get("exercises") or {}).items()
+                if isinstance(entry, Mapping)
+                and (outcome := ExerciseOutcome.from_dict(name, entry)) != ExerciseOutcome(name)
+            ),
         )
 
 

@@ -123,6 +123,17 @@ class ExerciseSource:
     notes: tuple[str, ...] = ()
     line_map: LineMap = ()
 
+    @property
+    def cells(self) -> tuple[tuple[int, int], ...]:
+        """A notebook's code cells as (module line, cell number) starts; () for a module.
+
+        The worker runs each as a unit of its own (as Jupyter ran them).
+        """
+        starts: dict[int, int] = {}
+        for module_line, cell, _ in self.line_map:
+            starts.setdefault(cell, module_line)
+        return tuple((line, cell) for cell, line in starts.items())
+
     def location(self, lineno: int) -> tuple[int, int] | None:
         """(code cell, line in cell) for a line of a converted notebook, else None."""
         return locate(self.line_map, lineno)

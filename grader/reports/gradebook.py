@@ -26,7 +26,7 @@ from grader.assignment import EXERCISES
 from grader.model import SubmissionResult, SubmissionStatus, exercise_names
 from grader.reports.text import clean_text, format_points
 
-__all__ = ["gradebook_columns", "gradebook_csv"]
+__all__ = ["gradebook_columns", "gradebook_csv", "reason_of"]
 
 _LEADING = ["id", "name", "submission", "status", "raw_score", "late_penalty", "score", "max_score"]
 _FORMULA_START = ("=", "+", "-", "@")  # tab and CR too, but clean_text strips those
@@ -78,7 +78,7 @@ def gradebook_csv(
 
 
 def _reason(result: SubmissionResult, flag: str | None) -> str:
-    reason = result.reason or ""
+    reason = reason_of(result)
     if flag:
         return f"ALTERED: {flag}" + (f"; {reason}" if reason else "")
     return reason
@@ -100,6 +100,15 @@ def exercise_points(result: SubmissionResult) -> dict[str, float]:
 def _row_order(result: SubmissionResult) -> tuple[str, str]:
     key = result.student.id if result.student else result.submission
     return (key.casefold(), key)
+def reason_of(result: SubmissionResult) -> str:
+    """Why the submission, or else which of its exercises, could not be graded ("" if none)."""
+    if result.reason:
+        return result.reason
+    return "; ".join(
+        f"{o.exercise} not graded: {o.reason or 'no reason was recorded'}"
+        for o in result.outcomes
+        if o.status is SubmissionStatus.NOT_GRADABLE
+    )
 
 
 def _text_cell(text: str) -> str:

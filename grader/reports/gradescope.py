@@ -23,10 +23,12 @@ from grader.model import SCHEMA_VERSION, CheckResult, SubmissionResult, Submissi
 from grader.reports.markdown import (
     NEXT_STEPS,
     check_message,
+    clean_text,
     escape_markdown,
     format_points,
     lesson_hint,
     not_gradable_reason,
+    notes_items,
     notes_section,
     status_words,
 )
@@ -56,8 +58,9 @@ def gradescope_results(
         raise ValueError(
             f"hidden_visibility {hidden_visibility!r} is not one of {', '.join(VISIBILITIES)}"
         )
+    unread = {o.exercise for o in result.outcomes if o.status is SubmissionStatus.NOT_GRADABLE}
     tests = [
-        _test(check, number, hidden_visibility)
+        _test(check, number, hidden_visibility, unread=check.exercise in unread)
         for check, number in zip(result.checks, _numbers(result.checks), strict=True)
     ]
     return {
@@ -81,13 +84,20 @@ def gradescope_results(
     }
 
 
-def _test(check: CheckResult, number: str | None, hidden_visibility: str) -> dict[str, Any]:
+def _test(
+    check: CheckResult, number: str | None, hidden_visibility: str, *, unread: bool = False
+) -> dict[str, Any]:
+    output = (
+        f"Not graded: {check.exercise} could not be read (the reason is above)."
+        if unread
+        else _test_output(check)
+    )
     test: dict[str, Any] = {
         "name": f"{check.exercise} · {check.function} · {check.name}",
         "score": check.points,
         "max_score": check.max_points,
         "status": "passed" if check.passed else "failed",
-        "output": _test_output(check),
+        "output": output,
         "visibility": "visible" if check.visibility == "public" else hidden_visibility,
         "tags": [check.exercise, check.function],
     }
@@ -139,5 +149,14 @@ def _summary(result: SubmissionResult, hidden_visibility: str) -> str:
             f"**Score: {format_points(result.score)} / {format_points(result.max_score)}** "
             f"({passed} of {count(len(result.checks), 'check')} passed)."
         )
+    for outcome in result.outcomes:
+        name = escape_markdown(outcome.exercise)
+        if outcome.status is SubmissionStatus.NOT_GRADABLE:
+            reason = escape_markdown(clean_text(outcome.reason or "") or "no reason was recorded")
+            lines.append(
+                f"**{name} could not be graded:** {reason.replace(chr(10), '  ' + chr(10))}"
+            )
+        elif outcome.notes:
+            lines.append(f"**{name}**, while your file was run:\n\n" + notes_items(outcome.notes))
     lines.append(notes_section(result.notes))
     return "\n\n".join(line for line in lines if line)

@@ -56,6 +56,7 @@ __all__ = [
     "format_points",
     "lesson_hint",
     "not_gradable_reason",
+    "notes_items",
     "notes_section",
     "status_words",
 ]
@@ -178,6 +179,15 @@ def _graded_sections(plan: Outline) -> list[str]:
 
 
 def _blocker_item(blocker: Blocker) -> str:
+    if blocker.kind == "cell":
+        where = f"- **{_inline(blocker.exercise)}**, while your file was run"
+        return f"{where}: {_block(blocker.message, '  ')}"
+    if blocker.kind == "unreadable":
+        return (
+            f"- **{_inline(blocker.exercise)}** was not graded "
+            f"({plural(blocker.points, 'point')}, {plural(blocker.checks, 'check')}): "
+            f"{_block(blocker.message, '  ')}"
+        )
     worth = plural(blocker.points, "point")
     return (
         f"- **{_inline(blocker.exercise)}** ({worth}, {plural(blocker.checks, 'check')}): "
@@ -308,6 +318,11 @@ def _not_gradable_sections(result: SubmissionResult) -> list[str]:
 
 def notes_section(notes: Iterable[str]) -> str:
     """The submission's notes ("shell escapes were not run") as a section; "" if none."""
+    items = notes_items(notes)
+    return "## Notes\n\n" + items if items else ""
+
+
+def notes_items(notes: Iterable[str]) -> str:
+    """Notes as a Markdown list of cleaned, escaped items ("" if none)."""
     cleaned = [clean_text(note, limit=300, max_lines=3) for note in notes]
-    items = [f"- {_block(note, '  ')}" for note in cleaned if note]
-    return "## Notes\n\n" + "\n".join(items) if items else ""
+    return "\n".join(f"- {_block(note, '  ')}" for note in cleaned if note)

@@ -6,7 +6,9 @@ order, so both are drawn from one :class:`Outline`:
 1. **Fix first**: causes that cost a whole exercise at once (a file that could
    not be read, a module that did not import, a file that is missing), each
    said once, the most points first. Repeating "notebook could not be parsed"
-   under each of 14 checks buries the one thing to do.
+   under each of 14 checks buries the one thing to do. Then each code cell
+   (or top-level statement) that failed or was cut short while the file was
+   run, once, with what it cost: often nothing, but the student should know.
 2. **What did not pass**, grouped by function: one diagnosis per function
    (the words its failed checks share, such as "looks like softmax was
    applied twice"), then each failed check with its points and only what is
@@ -23,8 +25,15 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from grader.model import CheckResult, CheckStatus, ExerciseScore, SubmissionResult
-from grader.reports.text import check_message, format_points
+from grader.model import (
+    CheckResult,
+    CheckStatus,
+    ExerciseOutcome,
+    ExerciseScore,
+    SubmissionResult,
+    SubmissionStatus,
+)
+from grader.reports.text import check_message, clean_text, format_points
 
 __all__ = [
     "Blocker",
@@ -45,13 +54,20 @@ _SHORTEST_DIAGNOSIS = 15  # shared clauses shorter than this ("got 1") diagnose 
 
 @dataclass(frozen=True)
 class Blocker:
-    """One cause that failed every check of an exercise it touched, said once."""
+    """One cause that failed every check of an exercise it touched, said once.
+
+    ``kind`` says where it comes from: ``"checks"`` (the checks' shared
+    fault), ``"unreadable"`` (the exercise's file could not be read: its
+    status is ``not_gradable``) or ``"cell"`` (a unit that did not finish
+    while the file was run; ``message`` says what it cost, ``points`` is 0).
+    """
 
     exercise: str
     message: str
     status: CheckStatus
     points: float  # what fixing it puts back in play
     checks: int
+    kind: str = "checks"
 
 
 @dataclass(frozen=True)
@@ -101,10 +117,16 @@ def outline(result: SubmissionResult) -> Outline:
     scores = result.by_exercise()
     hinted: set[str] = set()
     exercises = []
+    cells: list[Blocker] = []
     for exercise, checks in grouped.items():
-        blocker = _blocker(exercise, checks)
+        outcome = result.outcome(exercise)
+        blocker = _unreadable(outcome, checks) or _blocker(exercise, checks)
+        if outcome.status is not SubmissionStatus.NOT_GRADABLE:
+            cells += _cell_blockers(outcome)
         failed = [c for c in checks if not c.passed]
-        if blocker is not None:
+        if blocker is not None and blocker.kind == "unreadable":
+            failed = []
+        elif blocker is not None:
             failed = [c for c in failed if not _is_blocked(c, blocker)]
         functions = []
         for function, group in _by_function(failed):
@@ -119,7 +141,7 @@ def outline(result: SubmissionResult) -> Outline:
     blockers = sorted(
         (e.blocker for e in exercises if e.blocker is not None), key=lambda b: -b.points
     )
-    return Outline(result, tuple(blockers), tuple(exercises))
+    return Outline(result, (*blockers, *cells), tuple(exercises))
 
 
 def plural(count: float, word: str) -> str:
@@ -155,6 +177,30 @@ def _blocker(exercise: str, checks: Sequence[CheckResult]) -> Blocker | None:
         points=round(sum(c.max_points - c.points for c in failed), 4),
         checks=len(failed),
     )
+
+
+def _unreadable(outcome: ExerciseOutcome, checks: Sequence[CheckResult]) -> Blocker | None:
+    """The exercise's file could not be read: its reason, once, for all its checks."""
+    if outcome.status is not SubmissionStatus.NOT_GRADABLE:
+        return None
+    failed = [c for c in checks if not c.passed]
+    return Blocker(
+        exercise=outcome.exercise,
+        message=clean_text(outcome.reason or "") or "no reason was recorded",
+        status=failed[0].status if failed else CheckStatus.ERROR,
+        points=round(sum(c.max_points - c.points for c in failed), 4),
+        checks=len(failed),
+        kind="unreadable",
+    )
+
+
+def _cell_blockers(outcome: ExerciseOutcome) -> list[Blocker]:
+    """Each note about a cell that did not finish, once (what it cost is in its words)."""
+    return [
+        Blocker(outcome.exercise, text, CheckStatus.ERROR, 0.0, 0, kind="cell")
+        for note in outcome.notes
+        if (text := clean_text(note, limit=300, max_lines=3))
+    ]
 
 
 def _is_blocked(check: CheckResult, blocker: Blocker) -> bool:

@@ -57,6 +57,7 @@ TOUCHED = "ex08_activations"
 # 3 GiB of address space leaves real room for student code.
 LIMITS = Limits(
     import_timeout=3.0,
+    cell_timeout=1.0,
     call_timeout=1.0,
     cpu_seconds=20,
     memory_bytes=3 << 30,
@@ -222,7 +223,7 @@ def judge(fixture: Fixture, result: SubmissionResult) -> list[str]:
         problems.append(f"score {result.score} above the bound {spec['max_score']}")
     if "min_score" in spec and result.score < spec["min_score"]:
         problems.append(f"score {result.score} below {spec['min_score']}")
-    notes = "\n".join(result.notes)
+    notes = "\n".join([*result.notes, *(n for o in result.outcomes for n in o.notes)])
     for words in spec.get("notes_contain", ()):
         if words not in notes:
             problems.append(f"notes lack {words!r}: {notes[:500]!r}")

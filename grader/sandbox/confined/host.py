@@ -291,8 +291,10 @@ def _child(
 
         sock = socket.socket(fileno=3)
         caps = codec.Caps(max_bytes=int(limits["value_bytes"]))
+        budget = float(limits["import_timeout"])
         worker.serve(sock, folder=folder, caps=caps, max_frame=int(limits["frame_bytes"]),
-                     hint_after=0.5 * float(limits["import_timeout"]))  # fmt: skip
+                     hint_after=0.5 * budget, cell_budget=float(limits["cell_timeout"]),
+                     import_budget=0.8 * budget)  # fmt: skip
     except BaseException:
         os._exit(70)
 

@@ -34,7 +34,6 @@ import contextlib
 import importlib.util
 import os
 import random
-import signal
 import socket
 import sys
 import types
@@ -44,10 +43,10 @@ from typing import Any, NoReturn
 import numpy as np
 import torch
 
-from grader.sandbox.confined import tracer
+from grader.sandbox.confined import cells, tracer
 from grader.sandbox.wire import codec, protocol
 
-__all__ = ["describe", "handle", "load_module", "reset_globals", "serve"]
+__all__ = ["describe", "handle", "load_module", "load_units", "reset_globals", "serve"]
 
 # Bound once, when the host preloads this module: a student who replaces
 # `torch.manual_seed` and friends cannot stop the next reset.
@@ -113,6 +112,38 @@ def load_module(name: str, path: str) -> types.ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def load_units(
+    name: str, path: str, table: Any, clock: cells.Clock
+) -> tuple[types.ModuleType, list[dict[str, Any]]]:
+    """Import `path` as module `name` unit by unit (see :mod:`cells`); the module and failures.
+
+    `table` is a notebook's code cells as `[module line, cell]` starts, or
+    None for a `.py` file (one unit per top-level statement). Raises only what
+    ends the import as a whole: a `.py` file's syntax error, `SystemExit`.
+    """
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    module.__dict__[EXERCISE_MARK] = True  # `grader.check()` called while grading does nothing
+    sys.modules[name] = module
+    with open(path, encoding="utf-8") as handle:
+        source = handle.read()
+    starts = (
+        table
+        if isinstance(table, list)
+        and all(
+            isinstance(s, list) and len(s) == 2 and all(type(v) is int for v in s) for s in table
+        )
+        else None
+    )
+    units = cells.split_units(source, starts, path)
+    failures = cells.run_units(
+        module, source, units, path=path, clock=clock, describe=describe, is_memory=_is_memory
+    )
+    return module, failures
 
 
 def describe(exc: BaseException, path: str) -> dict[str, Any]:
@@ -243,6 +274,8 @@ def serve(
     caps: codec.Caps,
     max_frame: int,
     hint_after: float | None = None,
+    cell_budget: float | None = None,
+    import_budget: float | None = None,
 ) -> NoReturn:
     """The worker's whole life: load exercise modules and answer requests on them.
 
@@ -255,6 +288,8 @@ def serve(
     Ends with `os._exit`: no atexit hooks, no finalizers, nothing the student
     registered gets to run after the last reply (docs/threats.md rows 10, 24).
     `hint_after` (seconds): if an import is still running then, say where.
+    `cell_budget` and `import_budget` (seconds): the wall time of one unit (a
+    code cell, a top-level statement) and of all units of one import.
     """
     from grader.sandbox.confined.probes import registry  # loaded by the host
 
@@ -271,7 +306,9 @@ def serve(
             continue
         path = os.path.join(folder, f"{name}.py")
         if header.get("op") == "load":
-            reply = _load(modules, name, path, sock, max_frame, hint_after)
+            clock = cells.Clock(path, unit_budget=cell_budget, total_budget=import_budget,
+                                hint_after=hint_after, hint=_hinter(sock, max_frame))  # fmt: skip
+            reply = _load(modules, name, path, header.get("cells"), clock)
             _reply(sock, reply, [], max_frame)
             continue
         module = modules.get(name)
@@ -289,26 +326,26 @@ def _load(
     modules: dict[str, types.ModuleType],
     name: str,
     path: str,
-    sock: socket.socket,
-    max_frame: int,
-    hint_after: float | None,
+    table: Any,
+    clock: cells.Clock,
 ) -> dict[str, Any]:
-    """Import one exercise module as a fresh worker would; the ready (or failure) reply."""
+    """Import one exercise module as a fresh worker would; the ready (or failure) reply.
+
+    Ready even when some cells failed: their facts go with it (`cells`), and
+    the judge words them.
+    """
     _show_only(modules, None)
     sys.argv = [path]
-    hint = _ImportHint(sock, path, max_frame, hint_after)
     try:
         reset_globals(0)
-        module = load_module(name, path)
+        module, failures = load_units(name, path, table, clock)
     except BaseException as exc:
-        hint.cancel()
         sys.modules.pop(name, None)
         _flush()
         return import_failure(exc, path)
-    hint.cancel()
     _flush()
     modules[name] = module
-    return {"ready": True}
+    return {"ready": True, "cells": failures}
 
 
 def _show_only(modules: dict[str, types.ModuleType], name: str | None) -> None:
@@ -320,40 +357,19 @@ def _show_only(modules: dict[str, types.ModuleType], name: str | None) -> None:
         sys.modules[name] = modules[name]
 
 
-class _ImportHint:
+def _hinter(sock: socket.socket, max_frame: int) -> Callable[[int | None], None]:
     """Tell the judge where a slow import is, before its deadline (docs/threats.md row 53).
 
-    A SIGALRM timer fires once; its handler sends `{"progress": "importing",
-    "line": N}`, N being the innermost line of the student's file that is
-    running, then lets the import go on. The judge words it ("code cell 3,
-    line 2" for a notebook) if the import then times out. Facts only: a
-    student who forges or blocks it changes nothing but that hint.
+    The cell clock calls it once, half-way through the import's time, with the
+    innermost line of the student's file that is running; the judge words it
+    ("code cell 3, line 2" for a notebook) if the import then times out.
+    Facts only: a student who forges or blocks it changes nothing but that hint.
     """
 
-    def __init__(self, sock: socket.socket, path: str, max_frame: int, after: float | None):
-        self.active = bool(after and after > 0)
-        if self.active:
-            self.sock, self.path, self.max_frame = sock, path, max_frame
-            signal.signal(signal.SIGALRM, self._send)
-            signal.setitimer(signal.ITIMER_REAL, float(after or 0))
+    def send(line: int | None) -> None:
+        _reply(sock, {"progress": "importing", "line": line}, [], max_frame)
 
-    def _send(self, signum: int, frame: types.FrameType | None) -> None:
-        if not self.active:
-            return
-        self.active = False
-        line = None
-        while frame is not None:
-            if frame.f_code.co_filename == self.path:
-                line = frame.f_lineno
-                break
-            frame = frame.f_back
-        _reply(self.sock, {"progress": "importing", "line": line}, [], self.max_frame)
-
-    def cancel(self) -> None:
-        if self.active:
-            self.active = False
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    return send
 
 
 def _reply(

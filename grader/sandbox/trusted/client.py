@@ -337,13 +337,16 @@ class SandboxHost:
         *,
         origins: dict[str, str] | None = None,
         locate: Mapping[str, Locate] | None = None,
+        cells: Mapping[str, Sequence[tuple[int, int]]] | None = None,
     ) -> SubmissionSandbox:
         """A sandbox for one submission: exercise name -> module source.
 
         `origins` names each exercise's file as the student knows it;
         `locate` words a line of an exercise's module for the student (a
         converted notebook's lines are code cells), for the messages of
-        exceptions raised there.
+        exceptions raised there. `cells` gives a notebook's code cells as
+        (module line, cell number) starts: the worker runs them one by one
+        (a `.py` module runs statement by statement).
         """
         if self._closed:
             raise SandboxError("the sandbox host is closed")
@@ -351,7 +354,7 @@ class SandboxHost:
             self._state.stop_process()
             self.restarts += 1
             self._start()
-        return SubmissionSandbox(self, sources, origins=origins, locate=locate)
+        return SubmissionSandbox(self, sources, origins=origins, locate=locate, cells=cells)
 
     @property
     def closed(self) -> bool:

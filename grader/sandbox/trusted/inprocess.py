@@ -20,7 +20,7 @@ import secrets
 import sys
 import tempfile
 import types
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +28,19 @@ import numpy as np
 import torch
 
 from grader.sandbox.confined import worker
+from grader.sandbox.confined.cells import Clock
 from grader.sandbox.confined.tracer import Trace
 from grader.sandbox.trusted.errors import (
+    FunctionNotFound,
     ImportFailed,
+    Locate,
     SandboxError,
     StudentFault,
     call_fault,
     import_fault,
 )
 from grader.sandbox.trusted.limits import Limits
+from grader.sandbox.trusted.units import why_missing
 from grader.sandbox.wire import codec
 
 __all__ = ["InProcessExercise", "InProcessSubmission"]
@@ -51,9 +55,13 @@ class InProcessSubmission:
         origins: dict[str, str] | None = None,
         *,
         limits: Limits | None = None,
+        locate: dict[str, Locate] | None = None,
+        cells: dict[str, Sequence[tuple[int, int]]] | None = None,
     ) -> None:
         self._sources = dict(sources)
         self._origins = dict(origins or {})
+        self._locate = dict(locate or {})
+        self._cells = {n: [[int(a), int(b)] for a, b in t] for n, t in (cells or {}).items()}
         self._limits = limits or Limits()
         self._dir = tempfile.TemporaryDirectory(prefix="grader-l0-")
         self._handles: dict[str, InProcessExercise] = {}
@@ -68,9 +76,16 @@ class InProcessSubmission:
                 display=self._origins.get(name, f"{name}.py"),
                 directory=Path(self._dir.name),
                 limits=self._limits,
+                locate=self._locate.get(name),
+                cells=self._cells.get(name),
             )
             self._handles[name] = handle
         return handle
+
+    def unit_failures(self, name: str) -> list[dict[str, Any]]:
+        """Facts about the cells (or statements) of `name` that did not finish when imported."""
+        handle = self._handles.get(name)
+        return list(handle.units) if handle is not None else []
 
     def source(self, name: str) -> str:
         """The exercise's source text (never executed by this call)."""
@@ -105,8 +120,13 @@ class InProcessExercise:
         display: str,
         directory: Path,
         limits: Limits,
+        locate: Locate | None = None,
+        cells: list[list[int]] | None = None,
     ) -> None:
         self.name = name
+        self.units: list[dict[str, Any]] = []
+        self._locate = locate
+        self._cells = cells
         self._source = source
         self._display = display
         self._path = str(directory / f"{name}.py")
@@ -159,9 +179,14 @@ class InProcessExercise:
         previous = sys.modules.get(self.name)
         try:
             with self._student_context():
-                self._module = worker.load_module(self.name, self._path)
+                clock = Clock(self._path, unit_budget=self._limits.cell_timeout,
+                              total_budget=0.8 * self._limits.import_timeout)  # fmt: skip
+                self._module, self.units = worker.load_units(
+                    self.name, self._path, self._cells, clock
+                )
         except BaseException as exc:
-            self._failure = import_fault(worker.import_failure(exc, self._path), self._display)
+            facts = worker.import_failure(exc, self._path)
+            self._failure = import_fault(facts, self._display, self._locate)
             raise self._failure from None
         finally:
             if previous is not None:
@@ -198,7 +223,14 @@ class InProcessExercise:
         if reply.get("ok") is True:
             value = codec.decode(reply.get("value"), out, self._caps)
             return (value, Trace.from_wire(reply.get("trace"))) if trace else value
-        fault: StudentFault = call_fault(reply, display=self._display, target=target)
+        fault: StudentFault = call_fault(
+            reply, display=self._display, target=target, locate=self._locate
+        )
+        if isinstance(fault, FunctionNotFound) and op == "call":
+            why = why_missing(name, self.units, display=self._display, locate=self._locate,
+                              limits=self._limits)  # fmt: skip
+            if why is not None:
+                fault = FunctionNotFound(why, function=fault.function)
         raise fault
 
     @contextlib.contextmanager

@@ -36,6 +36,7 @@ class Limits:
     """Bounds on every worker of a host (docs/threats.md G5); small values make tests fast."""
 
     import_timeout: float = 10.0  # wall seconds for importing one exercise module
+    cell_timeout: float = 3.0  # wall seconds per code cell (or top-level statement) of it
     call_timeout: float = 5.0  # default wall seconds per call / probe
     cpu_seconds: int = 120  # RLIMIT_CPU per worker
     memory_bytes: int = 4 << 30  # RLIMIT_AS per worker (torch maps ~1 GiB virtual)

@@ -29,13 +29,14 @@ import shutil
 import signal
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from grader import timings
 from grader.sandbox.trusted.errors import (
     CallTimeout,
+    FunctionNotFound,
     ImportFailed,
     Locate,
     NoTasks,
@@ -46,6 +47,7 @@ from grader.sandbox.trusted.errors import (
     call_fault,
     import_fault,
 )
+from grader.sandbox.trusted.units import why_missing
 
 if TYPE_CHECKING:
     from grader.sandbox.confined.tracer import Trace
@@ -72,6 +74,7 @@ class SubmissionSandbox:
         *,
         origins: dict[str, str] | None = None,
         locate: Mapping[str, Locate] | None = None,
+        cells: Mapping[str, Sequence[tuple[int, int]]] | None = None,
     ) -> None:
         from grader.sandbox.wire import protocol  # imports torch: the judge has it by now
 
@@ -82,6 +85,8 @@ class SubmissionSandbox:
         self._sources = dict(sources)
         self._origins = dict(origins or {})
         self._locate = dict(locate or {})
+        self._cells = {name: [[int(a), int(b)] for a, b in table] for name, table in
+                       (cells or {}).items()}  # fmt: skip
         self._session = secrets.token_hex(8)
         self._dir = host.inbox / self._session
         self._dir.mkdir(mode=0o755)
@@ -115,6 +120,15 @@ class SubmissionSandbox:
     def display(self, name: str) -> str:
         """How the student knows this exercise's file."""
         return self._origins.get(name, f"{name}.py")
+
+    def unit_failures(self, name: str) -> list[dict[str, Any]]:
+        """Facts about the cells (or statements) of `name` that did not finish when imported."""
+        handle = self._handles.get(name)
+        return list(handle.units) if handle is not None else []
+
+    def cells_of(self, name: str) -> list[list[int]] | None:
+        """A notebook's code cells as `[module line, cell]` starts; None for a `.py` module."""
+        return self._cells.get(name)
 
     def locator(self, name: str) -> Locate | None:
         """How to word a line of exercise `name` for the student (None: "<file>, line N")."""
@@ -316,6 +330,7 @@ class ExerciseHandle:
         if not present:
             self._failure = ImportFailed(f"{self._display} was not found in your submission",
                                          kind="missing")  # fmt: skip
+        self.units: list[dict[str, Any]] = []  # cells that did not finish at the last import
         self._faults = 0  # workers ended while running this exercise's requests
         self._out = _OutputBuffer(self._limits.output_bytes)
 
@@ -384,7 +399,10 @@ class ExerciseHandle:
         if loaded:
             return live
         try:
-            protocol.send_frame(live.sock, {"op": "load", "module": self.name})
+            protocol.send_frame(
+                live.sock,
+                {"op": "load", "module": self.name, "cells": self._owner.cells_of(self.name)},
+            )
         except OSError:
             self._failure = _import_death(self._end(wait=1.0), self._display, self._limits)
             raise self._failure from None
@@ -425,6 +443,10 @@ class ExerciseHandle:
             self._end(wait=0.0)
             return ImportFailed(f"the worker sent a malformed reply {where}", kind="crashed")
         if header.get("ready") is True:
+            units = header.get("cells")
+            self.units = (
+                [u for u in units if isinstance(u, dict)] if isinstance(units, list) else []
+            )
             return None
         if header.get("kind") == "memory":  # its heap is suspect: the others get a fresh one
             self._worker.end(0.0, self._out)
@@ -497,7 +519,13 @@ class ExerciseHandle:
             return value, Trace.from_wire(reply.get("trace"))  # no trace at all: tampered
         if reply.get("fault") == "memory":
             self._end(wait=0.0)  # its heap is suspect: start clean next time
-        raise call_fault(reply, display=self._display, target=target, locate=self._locate)
+        fault = call_fault(reply, display=self._display, target=target, locate=self._locate)
+        if isinstance(fault, FunctionNotFound) and op == "call":
+            why = why_missing(name, self.units, display=self._display, locate=self._locate,
+                              limits=self._limits)  # fmt: skip
+            if why is not None:
+                fault = FunctionNotFound(why, function=fault.function)
+        raise fault
 
 
 def _idle(sock: socket.socket) -> bool:

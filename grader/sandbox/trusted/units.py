@@ -1,0 +1,118 @@
+"""Words for the cells (or top-level statements) that did not finish while importing.
+
+The worker runs an exercise's module unit by unit and reports facts about the
+units that raised, ran out of time or were skipped (:mod:`grader.sandbox.confined.cells`).
+This module words them for the student, once per exercise ("code cell 3
+failed: ModuleNotFoundError: ...; it defines nothing that is graded, so it cost
+no points"), and explains a graded function that is missing because the unit
+defining it failed. Plain standard library; runs in the judge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from grader.sandbox.trusted.errors import Locate, clean_text
+
+__all__ = ["unit_name", "unit_notes", "why_missing"]
+
+_SHOWN = 200
+
+
+def unit_name(fact: dict[str, Any], display: str, locate: Locate | None) -> str:
+    """ "code cell 3" for a notebook, "line 12" (its first line) for a `.py` statement."""
+    cell = fact.get("cell")
+    if type(cell) is int and cell > 0:
+        return f"code cell {cell}"
+    first = fact.get("first")
+    if type(first) is int and locate is not None:
+        return locate(first).removeprefix(f"{display}, ")
+    return f"line {first}"
+
+
+def _error(fact: dict[str, Any], display: str, locate: Locate | None, limits: Any) -> str:
+    kind = fact.get("kind")
+    if kind == "timeout":
+        if fact.get("total"):
+            return (
+                f"was stopped when the import's time limit ({_seconds(limits, 'import')}) ran out"
+            )
+        return f"was stopped after {_seconds(limits, 'cell')} (the time limit for one cell)"
+    if kind == "skipped":
+        return "was not run: the import's time limit ran out before it"
+    if kind == "memory":
+        return "failed: memory limit exceeded"
+    exc_type = clean_text(str(fact.get("exc_type") or "Exception"), 100)
+    text = clean_text(" ".join(str(fact.get("text") or "").split()), _SHOWN)
+    message = f"{exc_type}: {text}" if text else exc_type
+    line = fact.get("line")
+    if type(line) is int and locate is not None:
+        where = locate(line).removeprefix(f"{display}, ")
+        message += f" ({where.removeprefix(unit_name(fact, display, locate) + ', ')})"
+    elif type(line) is int:
+        message += f" (line {line})"
+    return f"failed: {message}"
+
+
+def _seconds(limits: Any, which: str) -> str:
+    value = getattr(limits, f"{which}_timeout", None)
+    return f"{value:g} s" if isinstance(value, int | float) else "its time limit"
+
+
+def unit_notes(
+    facts: Sequence[dict[str, Any]],
+    *,
+    display: str,
+    locate: Locate | None,
+    graded: Iterable[str],
+    limits: Any = None,
+    available: Iterable[str] = (),
+) -> list[str]:
+    """One note per unit that did not finish, saying what it cost.
+
+    ``graded`` are the exercise's graded functions: a unit that leaves none of
+    them undefined "cost no points". ``available`` (the packages the grader
+    has) is named once when an import failed for a missing module.
+    """
+    wanted = set(graded)
+    notes: list[str] = []
+    missing_module = False
+    for fact in facts:
+        if fact.get("cell") == 0 and fact.get("first") == 1 and locate is not None:
+            continue  # the grader's prelude: never the student's
+        name = unit_name(fact, display, locate)
+        lost = [n for n in fact.get("missing") or () if isinstance(n, str) and n in wanted]
+        if lost:
+            cost = "so " + ", ".join(f"`{n}`" for n in lost) + " could not be graded"
+        else:
+            cost = "it defines nothing that is graded, so it cost no points"
+        if fact.get("kind") in ("raised", "syntax"):
+            cost = "the rest of it was skipped; " + cost
+        notes.append(f"{name} {_error(fact, display, locate, limits)}; {cost}")
+        missing_module = missing_module or fact.get("exc_type") == "ModuleNotFoundError"
+    if missing_module:
+        packages = sorted(set(available))
+        if packages:
+            notes.append("the packages available when grading are: " + ", ".join(packages))
+    return notes
+
+
+def why_missing(
+    function: str,
+    facts: Sequence[dict[str, Any]],
+    *,
+    display: str,
+    locate: Locate | None,
+    limits: Any = None,
+) -> str | None:
+    """Why `function` is not defined, if a unit that would have defined it failed."""
+    for fact in facts:
+        missing = fact.get("missing") or ()
+        if function in missing:
+            name = unit_name(fact, display, locate)
+            return (
+                f"function `{function}` is not defined in {display}: {name} "
+                f"{_error(fact, display, locate, limits)}"
+            )
+    return None
