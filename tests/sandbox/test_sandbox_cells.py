@@ -147,3 +147,14 @@ def test_feedback_says_the_reason_once(checks: int) -> None:
     text = feedback_markdown(result)
     assert text.count("Notebook could not be parsed") == 1
     assert "**Not graded:**" in text
+
+
+def test_plots_and_progress_bars_run_and_cost_nothing(tmp_path: Path) -> None:
+    plots = (
+        "import io\nimport matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+        "plt.plot([1, 2], [3, 4])\nplt.savefig(io.BytesIO(), format='png')\nplt.show()\n"
+    )
+    bars = "from tqdm.auto import tqdm\nfor _ in tqdm(range(3), disable=True):\n    pass\n"
+    folder = _notebook(tmp_path / "nb", [SOLUTION, plots, bars])
+    value, outcomes = _run(folder, "relu_grad", 2.0)
+    assert value == 1.0 and outcomes == ()
