@@ -32,13 +32,15 @@ def _notebook(folder: Path, cells: list[str]) -> Path:
     return folder
 
 
-def _run(path: Path, function: str, *args: object) -> tuple[object, tuple[ExerciseOutcome, ...]]:
+def _run(
+    path: Path, function: str, *args: object, limits: Limits = LIMITS
+) -> tuple[object, tuple[ExerciseOutcome, ...]]:
     submission = load_submission(path)
     src = submission.exercises["ex08_activations"]
     with InProcessSubmission(
         {"ex08_activations": src.source},
         {"ex08_activations": src.origin},
-        limits=LIMITS,
+        limits=limits,
         locate={"ex08_activations": src.describe},
         cells={"ex08_activations": src.cells},
     ) as student:
@@ -46,7 +48,7 @@ def _run(path: Path, function: str, *args: object) -> tuple[object, tuple[Exerci
             value: object = student.exercise("ex08_activations").call(function, *args)
         except FunctionNotFound as missing:
             value = missing
-        return value, exercise_outcomes(submission, student, LIMITS)
+        return value, exercise_outcomes(submission, student, limits)
 
 
 def test_a_failing_import_an_endless_loop_and_an_error_cost_nothing(tmp_path: Path) -> None:
@@ -156,5 +158,6 @@ def test_plots_and_progress_bars_run_and_cost_nothing(tmp_path: Path) -> None:
     )
     bars = "from tqdm.auto import tqdm\nfor _ in tqdm(range(3), disable=True):\n    pass\n"
     folder = _notebook(tmp_path / "nb", [SOLUTION, plots, bars])
-    value, outcomes = _run(folder, "relu_grad", 2.0)
+    # A first matplotlib import may build its font cache: a generous cell budget here.
+    value, outcomes = _run(folder, "relu_grad", 2.0, limits=Limits(cell_timeout=10.0))
     assert value == 1.0 and outcomes == ()
