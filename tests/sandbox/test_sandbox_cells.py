@@ -120,7 +120,7 @@ def test_an_unreadable_exercise_is_said_once_in_every_report() -> None:
         gradebook_csv([result])
     )
     summary = gradescope_results(result)["output"]
-    assert "ex08\\_activations could not be graded:" in summary
+    assert "ex08_activations could not be graded:" in summary
 
 
 @pytest.mark.parametrize("checks", [2])
@@ -148,7 +148,28 @@ def test_feedback_says_the_reason_once(checks: int) -> None:
     )
     text = feedback_markdown(result)
     assert text.count("Notebook could not be parsed") == 1
-    assert "**Not graded:**" in text
+    fix_first = text.split("## Fix these first", 1)[1].split("##", 1)[0]
+    assert "**ex08_activations** was not graded (2 points, 2 checks)" in fix_first
+    assert "Notebook could not be parsed" in fix_first
+
+
+def test_failed_cells_are_in_fix_first_once() -> None:
+    from grader.model import CheckResult, CheckStatus
+
+    note = "code cell 1 failed: ModuleNotFoundError: No module named 'seaborn' (line 1)"
+    result = SubmissionResult(
+        submission="alice",
+        status=SubmissionStatus.GRADED,
+        checks=(
+            CheckResult("ex08_activations.relu_grad.c0", "ex08_activations", "relu_grad", "c0",
+                        1.0, 1.0, CheckStatus.PASSED),
+        ),
+        outcomes=(ExerciseOutcome("ex08_activations", notes=(note,)),),
+    )
+    text = feedback_markdown(result)
+    assert text.count("No module named") == 1
+    fix_first = text.split("## Fix these first", 1)[1].split("##", 1)[0]
+    assert "**ex08_activations**, while your file was run: code cell 1 failed" in fix_first
 
 
 def test_plots_and_progress_bars_run_and_cost_nothing(tmp_path: Path) -> None:

@@ -32,7 +32,10 @@ from grader.sandbox.trusted.errors import (
 
 HOSTILE = (Path(__file__).parents[1] / "files" / "hostile.py").read_text()
 REPO = Path(__file__).resolve().parents[3]
-LIMITS = Limits(import_timeout=2.0, call_timeout=1.0, output_bytes=4096, restarts=2, processes=64)
+LIMITS = Limits(
+    import_timeout=2.0, cell_timeout=0.5, call_timeout=1.0, output_bytes=4096, restarts=2,
+    processes=64,
+)
 NAMESPACES = launcher.machine().namespaces
 needs_ns = pytest.mark.skipif(
     not NAMESPACES, reason="needs root and working unshare (network, PID, mount namespaces)"
@@ -219,7 +222,10 @@ def test_output_flood_is_capped(ex) -> None:
 
 def test_import_failures_cost_only_their_exercise(host: SandboxHost) -> None:
     sources = {
-        "ex_loop": "while True:\n    pass\n",
+        # the cell clock cannot interrupt it: only the judge's import deadline ends it
+        "ex_loop": "import signal\nsignal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})\n"
+        "while True:\n    pass\n",
+        "ex_demo": "while True:\n    pass\ndef f():\n    return 2\n",  # a cell cut short
         "ex_syntax": "def f(:\n    pass\n",
         "ex_exit": "import os\nos._exit(0)\n",
         "ex_sysexit": "raise SystemExit(0)\n",
@@ -245,8 +251,12 @@ def test_import_failures_cost_only_their_exercise(host: SandboxHost) -> None:
         assert e.value.kind == "exited"
         with pytest.raises(ImportFailed, match=r"exited during import: SystemExit: 0"):
             student.exercise("ex_sysexit").call("f")
-        with pytest.raises(ImportFailed, match=r"No module named 'wandb'.*provides torch"):
+        assert student.exercise("ex_demo").call("f") == 2  # the endless unit costs only itself
+        assert [u["kind"] for u in student.unit_failures("ex_demo")] == ["timeout"]
+        with pytest.raises(FunctionNotFound):  # the failed import is noted; nothing else ran
             student.exercise("ex_wandb").call("f")
+        (wandb,) = student.unit_failures("ex_wandb")
+        assert wandb["exc_type"] == "ModuleNotFoundError" and "wandb" in wandb["text"]
         with pytest.raises(ImportFailed, match="not found in your submission") as m:
             student.exercise("ex_absent").call("f")
         assert m.value.kind == "missing"
