@@ -18,7 +18,9 @@ __all__ = ["available_packages"]
 
 _DISTRIBUTION = "torch-course-grader"
 # Our own machinery, not something a course's code imports.
-_INTERNAL = frozenset({"pytest", "rich", "nbformat", "nbconvert", "ipython", "ruff"})
+_INTERNAL = frozenset(
+    {"pytest", "rich", "nbformat", "nbconvert", "ipython", "ruff", "markdown-it-py"}
+)
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
