@@ -65,7 +65,7 @@ def test_the_cli_refuses_a_bad_limit_before_grading(
 def test_report_dict_names_every_limit() -> None:
     assert Limits(call_timeout=1.5).to_dict()["call_timeout"] == 1.5
     assert set(Limits().to_dict()) == {
-        "import_timeout", "cell_timeout", "call_timeout", "cpu_seconds", "memory_bytes", "file_bytes",
-        "open_files", "output_bytes", "value_bytes", "restarts", "processes",
+        "import_timeout", "cell_timeout", "call_timeout", "cpu_seconds", "memory_bytes",
+        "file_bytes", "open_files", "output_bytes", "value_bytes", "restarts", "processes",
         "exercises_per_worker",
     }  # fmt: skip
