@@ -182,3 +182,26 @@ def test_plots_and_progress_bars_run_and_cost_nothing(tmp_path: Path) -> None:
     # A first matplotlib import may build its font cache: a generous cell budget here.
     value, outcomes = _run(folder, "relu_grad", 2.0, limits=Limits(cell_timeout=10.0))
     assert value == 1.0 and outcomes == ()
+
+
+def test_a_cell_over_its_budget_inside_a_library_import_is_cut_only_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A library whose import outlasts the cell budget (torch._inductor, matplotlib's
+    # first import on a loaded machine): cut half-way, it would stay half-initialised
+    # in sys.modules and break every later call. Its import finishes; the loop after
+    # it, in the same cell, is still cut.
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "slowlib_i13.py").write_text(
+        "import time\nstart = time.monotonic()\nwhile time.monotonic() - start < 0.8:\n"
+        "    pass\nREADY = True\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path / "lib"))
+    monkeypatch.delitem(__import__("sys").modules, "slowlib_i13", raising=False)
+    cell = "import slowlib_i13\nassert slowlib_i13.READY\nLOADED = True\nwhile True:\n    pass\n"
+    folder = _notebook(tmp_path / "nb", [cell, SOLUTION])
+    value, outcomes = _run(folder, "relu_grad", 1.5)
+    assert value == 1.0
+    notes = "\n".join(outcomes[0].notes)
+    assert "code cell 1 was stopped after 0.5 s (the time limit for one cell)" in notes
+    assert __import__("sys").modules["slowlib_i13"].READY is True

@@ -17,6 +17,9 @@ function after it. So, as nbgrader's autograde does with errors allowed:
   a total one, kept under the judge's import deadline so the worker can still
   say "ready" with whatever was defined. A unit that swallows the alarm is
   interrupted again every 0.1 s, and the judge's own deadline still rules.
+  A unit over its own budget while a library is being imported is cut only
+  once that import is done (or the total budget runs out): a half-imported
+  library would break every later call.
 
 Top-level ``await`` compiles as IPython compiles it
 (``PyCF_ALLOW_TOP_LEVEL_AWAIT``) and runs on a fresh event loop.
@@ -186,6 +189,13 @@ class Clock:
         if self.deadline is not None and now >= self.deadline:
             if self.total_deadline is not None and now >= self.total_deadline:
                 self.expired_total = True
+            elif _importing(frame):
+                # Cut in the middle of a library's import (torch._inductor, matplotlib),
+                # the library would stay half-initialised in sys.modules and break every
+                # later call; let the import finish, within the import's total budget.
+                self.deadline = now + _REPEAT
+                self._arm(now)
+                return
             self.deadline = now + _REPEAT  # again and again, if the unit swallows it
             self._arm(now)
             raise CellTimeout
@@ -197,6 +207,15 @@ class Clock:
                 return frame.f_lineno
             frame = frame.f_back
         return None
+
+
+def _importing(frame: types.FrameType | None) -> bool:
+    """Whether an ``import`` statement is running (importlib's machinery is on the stack)."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def run_units(
