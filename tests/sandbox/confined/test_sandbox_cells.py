@@ -17,7 +17,7 @@ from grader.sandbox.trusted.client import Limits
 from grader.sandbox.trusted.errors import FunctionNotFound
 from grader.sandbox.trusted.inprocess import InProcessSubmission
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SOLUTION = (REPO / "solutions" / "ex08_activations.py").read_text()
 LIMITS = Limits(import_timeout=4.0, cell_timeout=0.5)
 
