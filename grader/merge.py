@@ -55,6 +55,7 @@ class MergeSummary:
     results: tuple[SubmissionResult, ...]  # every submission in OUT, sorted by name
     copied: int  # submission folders copied in by this merge
     duplicates: int  # submissions found more than once with the same fingerprint
+    missing: tuple[SubmissionResult, ...] = ()  # roster students who handed in nothing
 
 
 def shard_reports(shard: Path) -> dict[str, tuple[Path, SubmissionResult]]:
@@ -130,9 +131,10 @@ def merge_shards(out_dir: Path, shards: Sequence[Path]) -> MergeSummary:
     for name, folder in to_copy:
         _copy_folder(folder, out / name)
     results = tuple(result for _, (_, result) in sorted(merged.items()))
-    write_class_reports((*results, *_missing(out, sources, results)), out)
+    missing = tuple(_missing(out, sources, results))
+    write_class_reports((*results, *missing), out)
     _merge_class_run_files(out, [out, *dict.fromkeys(sources)])
-    return MergeSummary(out, results, copied=len(to_copy), duplicates=duplicates)
+    return MergeSummary(out, results, len(to_copy), duplicates, missing)
 
 
 def _missing(

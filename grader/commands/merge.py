@@ -20,6 +20,14 @@ def register(verbs: Any) -> None:
     merge.add_argument(
         "shards", type=Path, nargs="+", metavar="SHARD_DIR", help="--out folders of the shards"
     )
+    merge.add_argument(
+        "--export", action="append", choices=["canvas", "moodle"], default=[],
+        help="also write canvas.csv or moodle.csv for the LMS's grade import (repeatable)",
+    )  # fmt: skip
+    merge.add_argument(
+        "--export-column", default="Autograder",
+        help="the Canvas gradebook column to fill, e.g. 'Assignment 3 (12345)'",
+    )  # fmt: skip
     merge.add_argument("-q", "--quiet", action="store_true", help="no summary table")
     merge.set_defaults(func=run)
 
@@ -30,8 +38,18 @@ def run(args: argparse.Namespace) -> int:
     from grader.reports.text import count
 
     summary = merge_shards(args.out, args.shards)
+    everyone = [*summary.results, *summary.missing]
+    if args.export:
+        from grader.reports.atomic import write_text_atomic
+        from grader.reports.lms import canvas_csv, moodle_csv
+
+        for kind in dict.fromkeys(args.export):
+            text = canvas_csv(everyone, args.export_column) if kind == "canvas" else (
+                moodle_csv(everyone)
+            )
+            write_text_atomic(summary.out_dir / f"{kind}.csv", text)
     if not args.quiet:
-        print(summary_text(summary.results), end="", file=sys.stderr)
+        print(summary_text(everyone), end="", file=sys.stderr)
     print(
         f"merged {count(len(summary.results), 'submission')} ({summary.copied} copied) "
         f"from {count(len(args.shards), 'shard folder')} into {summary.out_dir}",

@@ -151,8 +151,13 @@ def test_roster_students_who_handed_in_nothing_survive_the_merge(
     # shard 2 did not see alice's files, but shard 1 graded her: she is not missing
     write_missing(second, [missing("alice", "alice"), missing("yann", "Yann Le Gall")])
     merged = tmp_path / "merged"
-    assert main(["merge", str(merged), str(first), str(second)]) == 0
+    export = ["--export", "canvas", "--export-column", "Homework 3 (4321)"]
+    assert main(["merge", str(merged), str(first), str(second), *export]) == 0
 
+    canvas = list(csv.DictReader((merged / "canvas.csv").open(encoding="utf-8")))
+    assert canvas[0]["Student"] == "Points Possible"
+    cells = {r["ID"]: r["Homework 3 (4321)"] for r in canvas[1:]}
+    assert sorted(cells) == sorted([*NAMES, "yann", "zoe"]) and cells["zoe"] == "0"
     rows = list(csv.DictReader((merged / "gradebook.csv").open(encoding="utf-8")))
     assert sorted(r["id"] for r in rows) == sorted([*NAMES, "yann", "zoe"])
     by_id = {r["id"]: r for r in rows}
