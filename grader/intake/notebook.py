@@ -4,12 +4,18 @@ A notebook is JSON, and its code cells may use IPython syntax (``!pip install x`
 ``%matplotlib inline``, ``%%bash``) that plain Python cannot import. So, in the
 trusted parent and as data only (docs/threats.md rows 52-57):
 
-* the file is decoded and parsed with :mod:`json`, never executed. We do not use
-  ``nbformat.reads``: it logs schema errors instead of raising them, treats a file
-  without an ``nbformat`` field as version 1, and raises ``AttributeError`` on a
-  top-level JSON list. We check exactly what the conversion needs instead, and
-  accept nbformat 4 only (what Jupyter has written since 2015; saving an older
-  file in Jupyter upgrades it);
+* the file is decoded (:mod:`grader.intake.encoding`: UTF-8 with or without a
+  byte-order mark, UTF-16, Windows-1252, with a note when it is not UTF-8) and
+  parsed with :mod:`json`, never executed. We do not use ``nbformat.reads``: it
+  logs schema errors instead of raising them, treats a file without an
+  ``nbformat`` field as version 1, and raises ``AttributeError`` on a top-level
+  JSON list. We check exactly what the conversion needs instead. nbformat 4 is
+  what Jupyter has written since 2015; a version 2 or 3 notebook is upgraded
+  with nbformat's own converter (what Jupyter does when it opens one), with a note;
+* a file named ``.ipynb`` that is not JSON but parses as Python (a script saved
+  under the wrong name) is handed back as a script (``kind="module"``) with a
+  note; a notebook whose kernel language is not Python (R, Julia) is refused
+  with a message saying so, rather than failing on every line;
 * outputs, metadata (points, grade ids, kernelspec), markdown and raw cells are
   ignored, so a pre-filled "All tests passed" counts for nothing;
 * each code cell goes through IPython's own ``TransformerManager.transform_cell``,
@@ -35,10 +41,11 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from grader.errors import GraderError
 from grader.intake.archive import _size
+from grader.intake.encoding import UndecodableError, decode_text
 
 if TYPE_CHECKING:
     from IPython.core.inputtransformer2 import TransformerManager
@@ -179,6 +186,7 @@ class ConvertedNotebook:
     source: str
     notes: tuple[str, ...]
     line_map: LineMap
+    kind: Literal["notebook", "module"] = "notebook"  # module: a script named .ipynb
 
 
 @dataclass
@@ -191,10 +199,15 @@ class _Cell:
 
 
 def convert_notebook(
-    raw: bytes | str, *, max_code_chars: int = 1 << 20, transform_budget: int = 1_000_000
+    raw: bytes | str,
+    *,
+    max_code_chars: int = 1 << 20,
+    transform_budget: int = 1_000_000,
+    name: str = "this notebook",
 ) -> ConvertedNotebook:
     """Convert notebook bytes to module source, without executing any of it.
 
+    ``name`` is how notes refer to the file (its name as the student knows it).
     ``max_code_chars`` caps the code cells together (the same cap a ``.py`` file
     has). ``transform_budget`` bounds the parent's CPU spent in IPython's
     transformer, in characters re-tokenized; a cell that would exceed it is left
@@ -202,7 +215,21 @@ def convert_notebook(
     the default costs at most a few seconds; real notebooks use a few percent.
     Raises :class:`NotebookError` when the file is not a usable notebook.
     """
-    code_cells = _code_cells(_parse(raw))
+    notes: list[str] = []
+    text = _decode(raw, name, notes)
+    try:
+        data = _parse(text)
+    except NotebookError:
+        if not _is_python_script(text, max_code_chars):
+            raise
+        notes.append(
+            f"{name} is a Python script, not a Jupyter notebook (it is not JSON); it was "
+            "graded as a script. Save notebooks from Jupyter with File > Save."
+        )
+        return ConvertedNotebook(text, tuple(notes), (), "module")
+    data = _upgrade(data, name, notes)
+    _check_language(data)
+    code_cells = _code_cells(data)
     total = sum(len(text) for text in code_cells)
     if total > max_code_chars:
         raise NotebookError(
@@ -224,7 +251,7 @@ def convert_notebook(
             continue
         budget -= cost
         cells.append(_convert_cell(manager, number, text))
-    return _assemble(cells)
+    return _assemble(cells, notes)
 
 
 def locate(line_map: LineMap, lineno: int) -> tuple[int, int] | None:
@@ -251,14 +278,79 @@ def _unparsable(reason: str) -> NotebookError:
     )
 
 
-def _parse(raw: bytes | str) -> object:
-    if isinstance(raw, bytes):
-        try:
-            raw = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise _unparsable(
-                f"it is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
-            ) from None
+def _decode(raw: bytes | str, name: str, notes: list[str]) -> str:
+    if isinstance(raw, str):
+        return raw
+    try:
+        text, label = decode_text(raw)
+    except UndecodableError as exc:
+        raise NotebookError(
+            f"Notebook could not be read: {exc}. Open it in Jupyter, save it (Jupyter saves "
+            "UTF-8 text), and submit again."
+        ) from None
+    if label:
+        notes.append(
+            f"{name} is not saved as UTF-8; it was read as {label}. If any accented "
+            "text looks wrong, save it as UTF-8 and submit again."
+        )
+    return text
+
+
+def _is_python_script(text: str, max_code_chars: int) -> bool:
+    """Whether ``text`` (not JSON) is Python source: a script saved under ``.ipynb``."""
+    stripped = text.lstrip()
+    if not stripped or stripped[0] in "{[<" or len(text) > max_code_chars:
+        return False  # empty, broken JSON, HTML, or too large to be graded anyway
+    return _parse_quietly(text) is not None
+
+
+def _upgrade(data: object, name: str, notes: list[str]) -> object:
+    """A version 2 or 3 notebook as version 4, through nbformat's own converter."""
+    if not isinstance(data, dict) or data.get("nbformat") not in (2, 3):
+        return data
+    version = data["nbformat"]
+    import nbformat  # heavy: import on use
+    import nbformat.converter
+
+    try:
+        upgraded = nbformat.converter.convert(nbformat.from_dict(data), 4)
+    except Exception as exc:  # nbformat's converter trusts the shape of what it reads
+        reason = " ".join(str(exc).split())[:_SHOWN_CHARS] or type(exc).__name__
+        raise _unparsable(
+            f"it is an old (nbformat {version}) notebook that could not be upgraded ({reason})"
+        ) from None
+    notes.append(
+        f"{name} was saved in the old notebook format {version}; it was upgraded to "
+        "format 4, as Jupyter does when it opens it"
+    )
+    return upgraded
+
+
+_PYTHON_LANGUAGES = frozenset({"python", "python2", "python3", "ipython", "ipython3"})
+_LANGUAGE_NAMES = {"r": "R", "julia": "Julia", "scala": "Scala", "javascript": "JavaScript"}
+
+
+def _check_language(data: object) -> None:
+    """Refuse a notebook whose kernel runs another language: its code is not Python."""
+    metadata = data.get("metadata") if isinstance(data, dict) else None
+    if not isinstance(metadata, dict):
+        return
+    language = None
+    for section, key in (("kernelspec", "language"), ("language_info", "name")):
+        entry = metadata.get(section)
+        if isinstance(entry, dict) and isinstance(entry.get(key), str) and entry[key].strip():
+            language = entry[key].strip()
+            break
+    if language is None or language.lower() in _PYTHON_LANGUAGES:
+        return
+    shown = _LANGUAGE_NAMES.get(language.lower()) or _shown(language)
+    raise NotebookError(
+        f"This notebook runs {shown}, not Python, so it cannot be graded. Open the course's "
+        "notebook in Jupyter with a Python 3 kernel, put your code in it, and submit again."
+    )
+
+
+def _parse(raw: str) -> object:
     try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
@@ -481,12 +573,12 @@ def _shown(command: str) -> str:
 # --- the module ------------------------------------------------------------------
 
 
-def _assemble(cells: list[_Cell]) -> ConvertedNotebook:
+def _assemble(cells: list[_Cell], leading: Sequence[str] = ()) -> ConvertedNotebook:
     hoisted = [line for cell in cells for line in cell.hoisted]
     head = [*dict.fromkeys(hoisted), *_split(PRELUDE)]
     out = list(head)
     line_map: list[tuple[int, int, int]] = []
-    notes: list[str] = []
+    notes: list[str] = list(leading)
     for cell in cells:
         notes.extend(cell.notes)
         if not any(line.strip() for line in cell.lines):

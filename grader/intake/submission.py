@@ -26,7 +26,10 @@ modules, names that would shadow a library or configure the grader
 (``torch.py``, ``conftest.py``, ``*.pth``, docs/threats.md row 30), symlinks (never
 followed, row 37) and nested archives. Sizes are checked before reading.
 
-A problem with one exercise file (too large, not UTF-8, a broken notebook)
+Files saved as UTF-16 or Windows-1252 are read, with a note
+(:mod:`grader.intake.encoding`); a notebook file that holds a Python script is
+graded as a script. A problem with one exercise file (too large, not text, a
+broken notebook, an R notebook)
 costs only that exercise: it goes to ``Submission.problems``. Only a
 submission that cannot be read at all raises :class:`SubmissionError`. An
 empty folder is *not* an error: it is a submission with no exercises, so the
@@ -54,6 +57,7 @@ from typing import Literal
 from grader.assignment import EXERCISES, released_stubs_dir
 from grader.errors import GraderError
 from grader.intake.archive import ArchiveError, _shown, _size, extract_zip
+from grader.intake.encoding import UndecodableError, decode_text
 from grader.intake.names import match_exercise
 from grader.intake.notebook import LineMap, NotebookError, convert_notebook, locate
 
@@ -427,7 +431,7 @@ class _Intake:
             if others:
                 notes.insert(0, f"also found {', '.join(others)}; graded {candidate.origin}")
             self.exercises[exercise] = ExerciseSource(
-                exercise, candidate.origin, candidate.kind, source.source, tuple(notes),
+                exercise, candidate.origin, source.kind, source.source, tuple(notes),
                 source.line_map,
             )  # fmt: skip
             return
@@ -438,24 +442,32 @@ class _Intake:
         if candidate.kind == "module":
             data = _read_capped(candidate.path, self.limits.module_bytes, origin, "a .py file")
             try:
-                text = data.decode("utf-8-sig")
-            except UnicodeDecodeError as exc:
+                text, label = decode_text(data, python=True)
+            except UndecodableError as exc:
                 raise _Problem(
-                    f"{origin} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
-                    f"{exc.start}). Save it as UTF-8 and submit again."
+                    f"{origin} could not be read: {exc}. Save it as UTF-8 text and submit again."
                 ) from None
-            return ExerciseSource(candidate.exercise, origin, "module", text)
+            notes = (
+                (
+                    f"{origin} is not saved as UTF-8; it was read as {label}. If any accented "
+                    "text looks wrong, save it as UTF-8 and submit again.",
+                )
+                if label
+                else ()
+            )
+            return ExerciseSource(candidate.exercise, origin, "module", text, notes)
         data = _read_capped(candidate.path, self.limits.notebook_bytes, origin, "a notebook")
         try:
             converted = convert_notebook(
                 data,
                 max_code_chars=self.limits.module_bytes,
                 transform_budget=self.limits.transform_budget,
+                name=origin,
             )
         except NotebookError as exc:
             raise _Problem(f"{origin}: {exc}") from None
         return ExerciseSource(
-            candidate.exercise, origin, "notebook", converted.source, converted.notes,
+            candidate.exercise, origin, converted.kind, converted.source, converted.notes,
             converted.line_map,
         )  # fmt: skip
 

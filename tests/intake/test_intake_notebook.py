@@ -293,10 +293,12 @@ def _message(raw: bytes) -> str:
     ("raw", "reason"),
     [
         ((FILES / "invalid_json.ipynb").read_bytes(), "it is not valid JSON ("),
-        (b"\xff\xfe{}", "it is not UTF-8 text (byte 0xff at offset 0)"),
         (b"[1, 2]", "it holds a JSON list, not a notebook object"),
         (b'{"cells": []}', "it has no `nbformat` field"),
-        ((FILES / "nbformat3.ipynb").read_bytes(), "nbformat version 3 is not supported"),
+        (b'{"nbformat": 1, "cells": []}', "nbformat version 1 is not supported"),
+        (b"<!DOCTYPE html><html><body>Sign in</body></html>", "it is not valid JSON ("),
+        (b"", "it is not valid JSON ("),
+        (b'{"nbformat": 3, "worksheets": 7}', "it is an old (nbformat 3) notebook that could not"),
         (b'{"nbformat": "4", "cells": []}', "nbformat version '4' is not supported"),
         ((FILES / "no_cells.ipynb").read_bytes(), "it has no `cells` list"),
         (b'{"nbformat": 4, "cells": [{"source": "x"}]}', "cell 1 of the file has no `cell_type`"),
@@ -307,7 +309,8 @@ def _message(raw: bytes) -> str:
             "code cell 1 contains text that is not valid Unicode",
         ),
     ],
-    ids=["invalid-json", "not-utf8", "json-list", "no-nbformat", "nbformat3", "string-version",
+    ids=["invalid-json", "json-list", "no-nbformat", "nbformat1", "html", "empty", "bad-nbformat3",
+         "string-version",
          "no-cells", "no-cell-type", "no-source", "deep-nesting", "lone-surrogate"],
 )  # fmt: skip
 def test_unusable_notebook_is_refused_with_the_reason(raw: bytes, reason: str) -> None:
@@ -321,6 +324,121 @@ def test_utf8_bom_and_markdown_without_source_are_tolerated() -> None:
     ).encode()  # fmt: skip
 
     assert run_module(convert_notebook(b"\xef\xbb\xbf" + raw).source)["x"] == 3
+
+
+# --- file forms students' tools write ----------------------------------------------
+
+
+def _python_notebook(*sources: str) -> dict[str, object]:
+    return json.loads(notebook(*sources).decode())
+
+
+@pytest.mark.parametrize(
+    ("encoding", "label"),
+    [("utf-16", "UTF-16"), ("utf-16-le", "UTF-16"), ("cp1252", "Windows-1252 (Latin-1)")],
+    ids=["utf16-bom", "utf16-no-bom", "windows-1252"],
+)
+def test_notebook_in_another_encoding_is_read_with_a_note(encoding: str, label: str) -> None:
+    text = json.dumps(_python_notebook("name = 'José'"), ensure_ascii=False)
+
+    converted = convert_notebook(text.encode(encoding), name="ex03_forward_pass.ipynb")
+
+    assert run_module(converted.source)["name"] == "José"
+    assert converted.notes == (
+        f"ex03_forward_pass.ipynb is not saved as UTF-8; it was read as {label}. If any "
+        "accented text looks wrong, save it as UTF-8 and submit again.",
+    )
+
+
+def test_utf8_notebook_gets_no_encoding_note() -> None:
+    text = json.dumps(_python_notebook("name = 'José'"), ensure_ascii=False)
+
+    assert convert_notebook(b"\xef\xbb\xbf" + text.encode()).notes == ()
+    assert convert_notebook(text.encode()).notes == ()
+
+
+def test_binary_file_is_refused_as_not_text() -> None:
+    with pytest.raises(NotebookError) as info:
+        convert_notebook(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+
+    assert str(info.value) == (
+        "Notebook could not be read: it is not a text file (it holds the control character "
+        "0x1a at character 6). Open it in Jupyter, save it (Jupyter saves UTF-8 text), and "
+        "submit again."
+    )
+
+
+def test_nbformat3_notebook_is_upgraded_with_a_note() -> None:
+    converted = convert_notebook((FILES / "nbformat3.ipynb").read_bytes(), name="old.ipynb")
+
+    assert run_module(converted.source)["x"] == 1
+    assert converted.kind == "notebook"
+    assert converted.notes == (
+        "old.ipynb was saved in the old notebook format 3; it was upgraded to format 4, as "
+        "Jupyter does when it opens it",
+    )
+    assert "# --- code cell 1 ---\nx = 1\n" in converted.source
+
+
+def test_nbformat2_notebook_is_upgraded_too() -> None:
+    v2 = {
+        "nbformat": 2,
+        "metadata": {"name": "old"},
+        "worksheets": [
+            {"cells": [{"cell_type": "code", "input": "y = 2", "language": "python",
+                        "outputs": []}]}
+        ],
+    }  # fmt: skip
+
+    converted = convert_notebook(json.dumps(v2))
+
+    assert run_module(converted.source)["y"] == 2
+    assert "old notebook format 2" in converted.notes[0]
+
+
+def test_python_script_saved_as_ipynb_is_graded_as_a_script() -> None:
+    script = b"import math\n\n\ndef area(r):\n    return math.pi * r * r\n"
+
+    converted = convert_notebook(script, name="ex03_forward_pass.ipynb")
+
+    assert converted.kind == "module"
+    assert converted.source == script.decode()
+    assert converted.line_map == ()
+    assert converted.notes == (
+        "ex03_forward_pass.ipynb is a Python script, not a Jupyter notebook (it is not JSON); "
+        "it was graded as a script. Save notebooks from Jupyter with File > Save.",
+    )
+
+
+def test_text_that_is_neither_json_nor_python_is_still_refused() -> None:
+    assert "it is not valid JSON (" in _message(b"this is my homework, see attached\n")
+
+
+@pytest.mark.parametrize(
+    ("kernelspec", "shown"),
+    [({"name": "ir", "language": "R"}, "R"), ({"name": "julia-1.9", "language": "julia"}, "Julia")],
+    ids=["R", "Julia"],
+)
+def test_notebook_of_another_language_is_refused(kernelspec: dict[str, str], shown: str) -> None:
+    nb = _python_notebook("x <- 1")
+    nb["metadata"] = {"kernelspec": kernelspec}
+
+    with pytest.raises(NotebookError) as info:
+        convert_notebook(json.dumps(nb))
+
+    assert str(info.value) == (
+        f"This notebook runs {shown}, not Python, so it cannot be graded. Open the course's "
+        "notebook in Jupyter with a Python 3 kernel, put your code in it, and submit again."
+    )
+
+
+def test_language_info_alone_also_says_the_language() -> None:
+    nb = _python_notebook("x = 1")
+    nb["metadata"] = {"language_info": {"name": "python", "version": "3.11"}}
+    assert run_module(convert_notebook(json.dumps(nb)).source)["x"] == 1
+    nb["metadata"] = {"language_info": {"name": "R"}}
+    with pytest.raises(NotebookError, match="This notebook runs R, not Python"):
+        convert_notebook(json.dumps(nb))
 
 
 def test_code_over_the_cap_is_refused() -> None:

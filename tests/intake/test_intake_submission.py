@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -84,7 +85,7 @@ def test_notebook_is_graded_when_the_preferred_py_is_unusable(tmp_path: Path) ->
     root = make_tree(
         tmp_path / "s",
         {
-            "ex03_forward_pass.py": b"x = '\xff'\n",
+            "ex03_forward_pass.py": b"x = '\x00'\n",
             "ex03_forward_pass.ipynb": (FILES / "ex03_forward_pass.ipynb").read_bytes(),
         },
     )
@@ -93,7 +94,9 @@ def test_notebook_is_graded_when_the_preferred_py_is_unusable(tmp_path: Path) ->
 
     assert ex03.kind == "notebook"
     assert ex03.notes[1].startswith(
-        "graded ex03_forward_pass.ipynb because ex03_forward_pass.py is not UTF-8 text"
+        "graded ex03_forward_pass.ipynb because ex03_forward_pass.py could not be read: it is "
+        "not a text file (it holds the control character 0x00 at character 5). Save it as "
+        "UTF-8 text and submit again."
     )
 
 
@@ -153,7 +156,8 @@ def test_bad_files_become_problems_and_the_rest_is_graded(tmp_path: Path) -> Non
             "ex01_multiclass.ipynb": (FILES / "invalid_json.ipynb").read_bytes(),
             "ex02_regression_binary.ipynb": (FILES / "nbformat3.ipynb").read_bytes(),
             "ex03_forward_pass.py": b"\xef\xbb\xbfdef f(:\n",  # BOM tolerated, syntax kept
-            "ex04_backward_pass.py": b"caf\xe9 = 1\n",
+            "ex04_backward_pass.py": b"caf\x00 = 1\n",
+            "ex05_optimizer.ipynb": b"PK\x03\x04\x14\x00",  # a zip renamed
         },
     )
 
@@ -163,14 +167,83 @@ def test_bad_files_become_problems_and_the_rest_is_graded(tmp_path: Path) -> Non
     assert submission.problems["ex01_multiclass"].startswith(
         "ex01_multiclass.ipynb: Notebook could not be parsed: it is not valid JSON ("
     )
-    assert submission.problems["ex02_regression_binary"] == (
-        "ex02_regression_binary.ipynb: Notebook could not be parsed: nbformat version 3 is not "
-        "supported (only version 4 is). Open it in Jupyter, save it, and submit again."
-    )
+    assert "ex02_regression_binary" in submission.exercises  # nbformat 3: upgraded
     assert submission.problems["ex04_backward_pass"] == (
-        "ex04_backward_pass.py is not UTF-8 text (byte 0xe9 at offset 3). "
-        "Save it as UTF-8 and submit again."
+        "ex04_backward_pass.py could not be read: it is not a text file (it holds the control "
+        "character 0x00 at character 3). Save it as UTF-8 text and submit again."
     )
+    assert submission.problems["ex05_optimizer"] == (
+        "ex05_optimizer.ipynb: Notebook could not be read: it is not a text file (it holds the "
+        "control character 0x03 at character 2). Open it in Jupyter, save it (Jupyter saves "
+        "UTF-8 text), and submit again."
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "label"),
+    [
+        ("café = 'naïve'\n".encode("cp1252"), "Windows-1252 (Latin-1)"),
+        ("café = 'naïve'\n".encode("utf-16"), "UTF-16"),
+    ],
+    ids=["windows-1252", "utf16"],
+)
+def test_py_in_another_encoding_is_graded_with_a_note(
+    tmp_path: Path, data: bytes, label: str
+) -> None:
+    root = make_tree(tmp_path / "s", {"ex04_backward_pass.py": data})
+
+    ex04 = load_submission(root).exercises["ex04_backward_pass"]
+
+    assert ex04.source.endswith("café = 'naïve'\n")
+    assert ex04.notes == (
+        f"ex04_backward_pass.py is not saved as UTF-8; it was read as {label}. If any accented "
+        "text looks wrong, save it as UTF-8 and submit again.",
+    )
+
+
+def test_py_with_a_coding_line_is_read_as_declared_without_a_note(tmp_path: Path) -> None:
+    data = "# -*- coding: latin-1 -*-\ncafé = 'naïve'\n".encode("latin-1")
+    root = make_tree(tmp_path / "s", {"ex04_backward_pass.py": data})
+
+    ex04 = load_submission(root).exercises["ex04_backward_pass"]
+
+    assert (ex04.source.splitlines()[1], ex04.notes) == ("café = 'naïve'", ())
+
+
+def test_utf8_py_with_bom_gets_no_note(tmp_path: Path) -> None:
+    root = make_tree(tmp_path / "s", {"ex04_backward_pass.py": "\ufeffcafé = 1\n".encode()})
+
+    ex04 = load_submission(root).exercises["ex04_backward_pass"]
+
+    assert (ex04.source, ex04.notes) == ("café = 1\n", ())
+
+
+def test_script_named_ipynb_is_graded_as_a_module(tmp_path: Path) -> None:
+    root = make_tree(tmp_path / "s", {"ex03_forward_pass.ipynb": SOFTMAX})
+
+    ex03 = load_submission(root).exercises["ex03_forward_pass"]
+
+    assert (ex03.kind, ex03.source) == ("module", SOFTMAX)
+    assert ex03.describe(2) == "ex03_forward_pass.ipynb, line 2"
+    assert "ex03_forward_pass.ipynb is a Python script, not a Jupyter notebook" in ex03.notes[0]
+
+
+def test_r_notebook_is_a_problem_for_that_exercise_only(tmp_path: Path) -> None:
+    nb = json.loads((FILES / "ex03_forward_pass.ipynb").read_text(encoding="utf-8"))
+    nb["metadata"]["kernelspec"] = {"name": "ir", "language": "R", "display_name": "R"}
+    root = make_tree(
+        tmp_path / "s",
+        {"ex03_forward_pass.ipynb": json.dumps(nb), "ex02_regression_binary.py": "x = 1\n"},
+    )
+
+    submission = load_submission(root)
+
+    assert submission.problems == {
+        "ex03_forward_pass": "ex03_forward_pass.ipynb: This notebook runs R, not Python, so it "
+        "cannot be graded. Open the course's notebook in Jupyter with a Python 3 kernel, put "
+        "your code in it, and submit again."
+    }
+    assert list(submission.exercises) == ["ex02_regression_binary"]
 
 
 def test_notebook_over_the_cap_is_a_problem_and_is_not_read(tmp_path: Path) -> None:
