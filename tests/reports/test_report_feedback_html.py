@@ -42,3 +42,19 @@ def test_a_submission_that_could_not_be_graded_says_why() -> None:
     page = feedback_html(not_gradable(reason="The zip file is damaged."))
     assert "<h1>Feedback: bob — not graded</h1>" in page
     assert "The zip file is damaged." in page and "<h2>What to do</h2>" in page
+
+
+def test_failed_cells_come_first_once_in_both_pages() -> None:
+    from grader.model import ExerciseOutcome
+
+    note = (
+        "code cell 2 failed: ModuleNotFoundError: No module named 'seaborn'; "
+        "it defines nothing that is graded, so it cost no points"
+    )
+    result = graded(outcomes=(ExerciseOutcome("ex03_forward_pass", notes=(note,)),))
+    markdown = feedback_markdown(result)
+    page = feedback_html(result)
+    for text in (markdown, page):
+        cell = "No module named 'seaborn'"
+        assert text.count(cell) == 1
+        assert text.index("Fix these first") < text.index(cell) < text.index("What did not pass")
