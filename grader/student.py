@@ -32,7 +32,15 @@ from grader.model import CheckResult
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["LABEL", "CheckError", "CheckReport", "check", "default_path", "resolve_exercises"]
+__all__ = [
+    "LABEL",
+    "CheckError",
+    "CheckReport",
+    "check",
+    "classroom_output",
+    "default_path",
+    "resolve_exercises",
+]
 
 LABEL = "Public checks only — your grade comes from hidden checks on other inputs."
 
@@ -317,3 +325,26 @@ def _render(report: CheckReport, console: Console) -> None:
 
 def _indent(text: str, prefix: str) -> str:
     return "\n".join(prefix + line for line in text.splitlines())
+
+
+def classroom_output(report: CheckReport) -> tuple[str, str]:
+    """GitHub Classroom's points notice and a job summary, for the public checks only.
+
+    What ``grader check --classroom`` prints in a workflow of the student's own
+    repository: that workflow holds no secret and no hidden check, so these
+    points are feedback, never the grade (the instructor grades the class
+    with the hidden checks in a repository of their own).
+    """
+    from grader.model import Isolation, SubmissionResult, SubmissionStatus
+    from grader.reports.github import classroom_notice, github_step_summary
+
+    result = SubmissionResult(
+        submission=f"public checks of {report.path.name or report.path}",
+        status=SubmissionStatus.GRADED,
+        checks=report.results,
+        isolation=Isolation("L0"),  # `grader check` runs the student's code in its own process
+        notes=tuple(report.notes)
+        + tuple(f"{name}: {why}" for name, why in report.problems.items()),
+    )
+    summary = github_step_summary(result, hidden="count")  # there are no hidden ones here
+    return classroom_notice(result), f"{LABEL}\n\n{summary}"

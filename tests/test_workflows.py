@@ -16,6 +16,7 @@ from course_files import COURSE
 ROOT = COURSE.root
 TEMPLATE = ROOT / ".github" / "workflows" / "grade-submission.yml.template"
 CI = ROOT / ".github" / "workflows" / "ci.yml"
+STUDENT = ROOT / ".github" / "workflows" / "student-checks.yml.template"
 
 
 def steps(text: str) -> list[str]:
@@ -150,9 +151,22 @@ def test_the_class_collection_runs_only_by_hand_and_keeps_inputs_out_of_scripts(
     assert len(token_steps) == 1 and "gh repo clone" in token_steps[0]  # only the clone sees it
 
 
-@pytest.mark.parametrize("path", [TEMPLATE, COLLECT, CI], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [TEMPLATE, COLLECT, STUDENT, CI], ids=lambda p: p.name)
 def test_every_workflow_is_valid_yaml_with_named_jobs(path: Path) -> None:
     import yaml  # a dependency since the Gradescope layout reads submission_metadata.yml
 
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert data["jobs"] and all(job.get("steps") for job in data["jobs"].values())
+
+
+def test_the_student_workflow_carries_no_secret_and_runs_public_checks_only() -> None:
+    text = STUDENT.read_text(encoding="utf-8")
+    code = without_comments(text)
+    assert "secrets." not in code and "token:" not in code and "vars." not in code
+    assert "repository:" not in code  # nothing checked out but the student's own repository
+    assert "persist-credentials: false" in code
+    assert re.search(r"permissions:\n  contents: read\n\n", code)  # and nothing else
+    scripts = run_scripts(text)
+    assert scripts[-1] == "grader check --classroom"
+    assert not any("ci-grade" in s or "sudo" in s for s in scripts)
+    assert "pull_request_target" not in code

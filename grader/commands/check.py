@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,19 @@ def register(verbs: Any) -> None:
         help="run your code in the grader's sandbox, as grading does (Linux only); "
         "by default it runs in this process",
     )
+    check.add_argument(
+        "--classroom",
+        action="store_true",
+        help="for a workflow in your own repository: also print the points notice GitHub "
+        "Classroom reads (public checks only) and add the results to the job summary "
+        "($GITHUB_STEP_SUMMARY); exits 0 whatever the score",
+    )
+    check.add_argument(
+        "--summary-file",
+        type=Path,
+        metavar="FILE",
+        help="with --classroom: the job summary file (default: $GITHUB_STEP_SUMMARY)",
+    )
     check.set_defaults(func=run)
 
 
@@ -38,4 +52,15 @@ def run(args: argparse.Namespace) -> int:
     from grader.student import check
 
     report = check(args.exercises or None, args.path, sandbox=args.sandbox)
-    return 0 if report.passed else 1
+    if not args.classroom:
+        return 0 if report.passed else 1
+    from grader.student import classroom_output
+
+    notice, summary = classroom_output(report)
+    if notice:
+        print(notice, flush=True)
+    target = args.summary_file or os.environ.get("GITHUB_STEP_SUMMARY")
+    if target:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(summary + "\n")
+    return 0  # a low score is feedback, not a failed run

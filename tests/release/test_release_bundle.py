@@ -201,7 +201,13 @@ def test_grader_check_works_in_a_fresh_copy_of_the_bundle(bundle: Path, tmp_path
         "print(grader.cli.main(['verify']))",  # a staff verb: not in the bundle
     )
     # the checks run side by side: each pays for importing torch and the rest
-    runs = {copy: student_python(copy, "-m", "grader", "check") for copy in (stubbed, solved)}
+    summary = tmp_path / "summary.md"  # the solved copy runs as the student workflow does
+    runs = {
+        stubbed: student_python(stubbed, "-m", "grader", "check"),
+        solved: student_python(
+            solved, "-m", "grader", "check", "--classroom", "--summary-file", str(summary)
+        ),
+    }
     if sys.platform.startswith("linux"):  # the real sandbox, started from the bundle's files
         sandboxed = student_python(solved, "-m", "grader", "check", "ex03", "--sandbox")
         runs[tmp_path] = sandboxed
@@ -224,6 +230,9 @@ def test_grader_check_works_in_a_fresh_copy_of_the_bundle(bundle: Path, tmp_path
         found = re.search(r"(\d+) of (\d+) public checks pass", out)
         assert found and found.group(1) == found.group(2) and int(found.group(1)) >= 25
         assert LABEL in out
+        # --classroom: Classroom's points notice for the public checks, and the job summary
+        assert re.search(r"^::notice title=Autograding complete::Points ([\d.]+)/\1$", out, re.M)
+        assert LABEL in summary.read_text(encoding="utf-8")
 
         if tmp_path in runs:
             code, out, err = finish(runs[tmp_path])
