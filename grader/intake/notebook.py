@@ -50,7 +50,15 @@ from grader.intake.encoding import UndecodableError, decode_text
 if TYPE_CHECKING:
     from IPython.core.inputtransformer2 import TransformerManager
 
-__all__ = ["PRELUDE", "ConvertedNotebook", "LineMap", "NotebookError", "convert_notebook", "locate"]
+__all__ = [
+    "PRELUDE",
+    "ConvertedNotebook",
+    "LineMap",
+    "NotebookError",
+    "adapt_script",
+    "convert_notebook",
+    "locate",
+]
 
 # (module_line_start, code_cell_number, cell_line_start), sorted by module line.
 # A segment that starts on a cell's header comment has cell_line_start 0.
@@ -203,11 +211,9 @@ def convert_notebook(
     *,
     max_code_chars: int = 1 << 20,
     transform_budget: int = 1_000_000,
-    name: str = "this notebook",
 ) -> ConvertedNotebook:
     """Convert notebook bytes to module source, without executing any of it.
 
-    ``name`` is how notes refer to the file (its name as the student knows it).
     ``max_code_chars`` caps the code cells together (the same cap a ``.py`` file
     has). ``transform_budget`` bounds the parent's CPU spent in IPython's
     transformer, in characters re-tokenized; a cell that would exceed it is left
@@ -216,18 +222,19 @@ def convert_notebook(
     Raises :class:`NotebookError` when the file is not a usable notebook.
     """
     notes: list[str] = []
-    text = _decode(raw, name, notes)
+    text = _decode(raw, notes)
     try:
         data = _parse(text)
     except NotebookError:
         if not _is_python_script(text, max_code_chars):
             raise
         notes.append(
-            f"{name} is a Python script, not a Jupyter notebook (it is not JSON); it was "
+            "the file is a Python script, not a Jupyter notebook (it is not JSON); it was "
             "graded as a script. Save notebooks from Jupyter with File > Save."
         )
-        return ConvertedNotebook(text, tuple(notes), (), "module")
-    data = _upgrade(data, name, notes)
+        script, magic_notes = adapt_script(text)
+        return ConvertedNotebook(script, (*notes, *magic_notes), (), "module")
+    data = _upgrade(data, notes)
     _check_language(data)
     code_cells = _code_cells(data)
     total = sum(len(text) for text in code_cells)
@@ -254,6 +261,70 @@ def convert_notebook(
     return _assemble(cells, notes)
 
 
+def adapt_script(source: str) -> tuple[str, tuple[str, ...]]:
+    """A script exported from a notebook (VS Code "Export as Python", nbconvert), made runnable.
+
+    Such exports turn magics into ``get_ipython().run_line_magic(...)`` calls,
+    which plain Python cannot run. When the script calls ``get_ipython()``
+    without defining it, the first blank or comment-only line between top-level
+    statements (``# %%``, after any ``from __future__`` import and before the
+    first statement that names ``get_ipython``) is replaced by one statement that
+    defines :data:`PRELUDE`'s stand-ins, so every other line keeps its number;
+    each call gets the same note a notebook's magic gets. A script that never
+    calls it, defines it itself, or has no such line is returned unchanged.
+    """
+    tree = _parse_quietly(source)
+    if tree is None or "get_ipython" not in source:
+        return source, ()
+    calls_it = defines_it = False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == "get_ipython":
+            calls_it = calls_it or isinstance(node.ctx, ast.Load)
+            defines_it = defines_it or not isinstance(node.ctx, ast.Load)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defines_it = defines_it or node.name == "get_ipython"
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            defines_it = defines_it or any(
+                (alias.asname or alias.name) == "get_ipython" for alias in node.names
+            )
+    lines = source.split("\n")
+    free = _stand_in_line(tree, lines) if calls_it and not defines_it else None
+    if free is None:
+        return source, ()
+    notes = [f"line {index + 1}: {description}" for index, description in _magic_calls(tree, lines)]
+    lines[free] = f"exec({PRELUDE!r})  # grader: stand-in for get_ipython(), in place of a comment"
+    if len(notes) > _MAX_NOTES:
+        extra = len(notes) - _MAX_NOTES + 1
+        notes = [*notes[: _MAX_NOTES - 1], f"... and {extra} more notes about magics"]
+    return "\n".join(lines), tuple(notes)
+
+
+def _stand_in_line(tree: ast.Module, lines: list[str]) -> int | None:
+    """The 0-based index of a free line where the stand-in can go, or None."""
+    spans: list[tuple[int, int, ast.stmt]] = []  # 1-based lines, decorators included
+    for node in tree.body:
+        first = min(n.lineno for n in ast.walk(node) if isinstance(n, ast.stmt | ast.expr))
+        spans.append((first, node.end_lineno or node.lineno, node))
+    after = max(
+        (last for _f, last, node in spans
+         if isinstance(node, ast.ImportFrom) and node.module == "__future__"),
+        default=0,
+    )  # fmt: skip
+    before = next(
+        (
+            first
+            for first, _last, node in spans
+            if any(isinstance(n, ast.Name) and n.id == "get_ipython" for n in ast.walk(node))
+        ),
+        len(lines) + 1,
+    )
+    taken = {line for first, last, _ in spans for line in range(first, last + 1)}
+    for number in range(after + 1, before):
+        if number not in taken and lines[number - 1].strip()[:1] in ("", "#"):
+            return number - 1
+    return None
+
+
 def locate(line_map: LineMap, lineno: int) -> tuple[int, int] | None:
     """(code cell number, line in that cell) for a 1-based module line, or None.
 
@@ -278,7 +349,7 @@ def _unparsable(reason: str) -> NotebookError:
     )
 
 
-def _decode(raw: bytes | str, name: str, notes: list[str]) -> str:
+def _decode(raw: bytes | str, notes: list[str]) -> str:
     if isinstance(raw, str):
         return raw
     try:
@@ -290,7 +361,7 @@ def _decode(raw: bytes | str, name: str, notes: list[str]) -> str:
         ) from None
     if label:
         notes.append(
-            f"{name} is not saved as UTF-8; it was read as {label}. If any accented "
+            f"the notebook is not saved as UTF-8; it was read as {label}. If any accented "
             "text looks wrong, save it as UTF-8 and submit again."
         )
     return text
@@ -304,7 +375,7 @@ def _is_python_script(text: str, max_code_chars: int) -> bool:
     return _parse_quietly(text) is not None
 
 
-def _upgrade(data: object, name: str, notes: list[str]) -> object:
+def _upgrade(data: object, notes: list[str]) -> object:
     """A version 2 or 3 notebook as version 4, through nbformat's own converter."""
     if not isinstance(data, dict) or data.get("nbformat") not in (2, 3):
         return data
@@ -320,7 +391,7 @@ def _upgrade(data: object, name: str, notes: list[str]) -> object:
             f"it is an old (nbformat {version}) notebook that could not be upgraded ({reason})"
         ) from None
     notes.append(
-        f"{name} was saved in the old notebook format {version}; it was upgraded to "
+        f"the notebook was saved in the old notebook format {version}; it was upgraded to "
         "format 4, as Jupyter does when it opens it"
     )
     return upgraded

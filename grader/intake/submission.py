@@ -28,7 +28,9 @@ followed, row 37) and nested archives. Sizes are checked before reading.
 
 Files saved as UTF-16 or Windows-1252 are read, with a note
 (:mod:`grader.intake.encoding`); a notebook file that holds a Python script is
-graded as a script. A problem with one exercise file (too large, not text, a
+graded as a script, and a script exported from a notebook (VS Code's "Export as
+Python") gets a stand-in ``get_ipython()`` (:func:`~grader.intake.notebook.adapt_script`).
+A problem with one exercise file (too large, not text, a
 broken notebook, an R notebook)
 costs only that exercise: it goes to ``Submission.problems``. Only a
 submission that cannot be read at all raises :class:`SubmissionError`. An
@@ -59,7 +61,13 @@ from grader.errors import GraderError
 from grader.intake.archive import ArchiveError, _shown, _size, extract_zip
 from grader.intake.encoding import UndecodableError, decode_text
 from grader.intake.names import match_exercise
-from grader.intake.notebook import LineMap, NotebookError, convert_notebook, locate
+from grader.intake.notebook import (
+    LineMap,
+    NotebookError,
+    adapt_script,
+    convert_notebook,
+    locate,
+)
 
 __all__ = [
     "ExerciseSource",
@@ -447,22 +455,22 @@ class _Intake:
                 raise _Problem(
                     f"{origin} could not be read: {exc}. Save it as UTF-8 text and submit again."
                 ) from None
-            notes = (
+            notes: tuple[str, ...] = (
                 (
-                    f"{origin} is not saved as UTF-8; it was read as {label}. If any accented "
+                    f"the file is not saved as UTF-8; it was read as {label}. If any accented "
                     "text looks wrong, save it as UTF-8 and submit again.",
                 )
                 if label
                 else ()
             )
-            return ExerciseSource(candidate.exercise, origin, "module", text, notes)
+            text, magic_notes = adapt_script(text)  # a notebook exported as a script
+            return ExerciseSource(candidate.exercise, origin, "module", text, notes + magic_notes)
         data = _read_capped(candidate.path, self.limits.notebook_bytes, origin, "a notebook")
         try:
             converted = convert_notebook(
                 data,
                 max_code_chars=self.limits.module_bytes,
                 transform_budget=self.limits.transform_budget,
-                name=origin,
             )
         except NotebookError as exc:
             raise _Problem(f"{origin}: {exc}") from None

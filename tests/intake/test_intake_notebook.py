@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
 
-from grader.intake.notebook import PRELUDE, NotebookError, convert_notebook, locate
+from grader.intake.notebook import PRELUDE, NotebookError, adapt_script, convert_notebook, locate
 
 FILES = Path(__file__).resolve().parent.parent / "files" / "intake"
 
@@ -341,11 +341,11 @@ def _python_notebook(*sources: str) -> dict[str, object]:
 def test_notebook_in_another_encoding_is_read_with_a_note(encoding: str, label: str) -> None:
     text = json.dumps(_python_notebook("name = 'José'"), ensure_ascii=False)
 
-    converted = convert_notebook(text.encode(encoding), name="ex03_forward_pass.ipynb")
+    converted = convert_notebook(text.encode(encoding))
 
     assert run_module(converted.source)["name"] == "José"
     assert converted.notes == (
-        f"ex03_forward_pass.ipynb is not saved as UTF-8; it was read as {label}. If any "
+        f"the notebook is not saved as UTF-8; it was read as {label}. If any "
         "accented text looks wrong, save it as UTF-8 and submit again.",
     )
 
@@ -369,12 +369,12 @@ def test_binary_file_is_refused_as_not_text() -> None:
 
 
 def test_nbformat3_notebook_is_upgraded_with_a_note() -> None:
-    converted = convert_notebook((FILES / "nbformat3.ipynb").read_bytes(), name="old.ipynb")
+    converted = convert_notebook((FILES / "nbformat3.ipynb").read_bytes())
 
     assert run_module(converted.source)["x"] == 1
     assert converted.kind == "notebook"
     assert converted.notes == (
-        "old.ipynb was saved in the old notebook format 3; it was upgraded to format 4, as "
+        "the notebook was saved in the old notebook format 3; it was upgraded to format 4, as "
         "Jupyter does when it opens it",
     )
     assert "# --- code cell 1 ---\nx = 1\n" in converted.source
@@ -399,13 +399,13 @@ def test_nbformat2_notebook_is_upgraded_too() -> None:
 def test_python_script_saved_as_ipynb_is_graded_as_a_script() -> None:
     script = b"import math\n\n\ndef area(r):\n    return math.pi * r * r\n"
 
-    converted = convert_notebook(script, name="ex03_forward_pass.ipynb")
+    converted = convert_notebook(script)
 
     assert converted.kind == "module"
     assert converted.source == script.decode()
     assert converted.line_map == ()
     assert converted.notes == (
-        "ex03_forward_pass.ipynb is a Python script, not a Jupyter notebook (it is not JSON); "
+        "the file is a Python script, not a Jupyter notebook (it is not JSON); "
         "it was graded as a script. Save notebooks from Jupyter with File > Save.",
     )
 
@@ -444,3 +444,83 @@ def test_language_info_alone_also_says_the_language() -> None:
 def test_code_over_the_cap_is_refused() -> None:
     with pytest.raises(NotebookError, match=r"code cells hold 2 MB of code, over the 1 MB limit"):
         convert_notebook(notebook("#" * (2 << 20)))
+
+
+# --- scripts exported from a notebook -------------------------------------------------
+
+VSCODE_EXPORT = (
+    "# %%\n"
+    "import math\n"
+    "get_ipython().run_line_magic('matplotlib', 'inline')\n"
+    "\n"
+    "# %%\n"
+    "def area(r):\n"
+    "    return math.pi * r * r\n"
+    "\n"
+    "# %%\n"
+    "get_ipython().system('pip install tqdm')\n"
+    "shown = area(1)\n"
+)
+
+
+def test_vscode_export_runs_with_a_stand_in_and_keeps_its_line_numbers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    adapted, notes = adapt_script(VSCODE_EXPORT)
+
+    namespace = run_module(adapted)
+    assert namespace["shown"] == pytest.approx(3.14159265)
+    assert adapted.split("\n")[1:] == VSCODE_EXPORT.split("\n")[1:]
+    assert notes == (
+        "line 3: `%matplotlib inline` has no effect when grading",
+        "line 10: shell escape `!pip install tqdm` was not run",
+    )
+    assert capsys.readouterr().err == "[grader] shell escape not run: !pip install tqdm\n"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "def area(r):\n    return r\n",  # never calls it
+        "from IPython import get_ipython\nget_ipython()\n",  # brings its own
+        "def get_ipython():\n    return None\nget_ipython()\n",  # defines it
+        "x = 1\nget_ipython().system('ls')\n",  # no free line before the call
+        "# %%\nfrom __future__ import annotations\nget_ipython()\n",  # line 2 must stay first
+        "s = '''\n\n'''\nget_ipython()\n",  # the blank line is inside a string
+        "# %%\nget_ipython(\n",  # a syntax error: the worker reports it
+    ],
+    ids=[
+        "no-call",
+        "imported",
+        "defined",
+        "code-first",
+        "future-import",
+        "in-string",
+        "syntax-error",
+    ],
+)
+def test_scripts_that_need_no_stand_in_are_unchanged(source: str) -> None:
+    assert adapt_script(source) == (source, ())
+
+
+def test_stand_in_goes_after_future_imports_and_the_docstring() -> None:
+    source = '"""Doc."""\nfrom __future__ import annotations\n\n# %%\nget_ipython().system("ls")\n'
+
+    adapted, notes = adapt_script(source)
+
+    assert adapted.split("\n")[:2] == source.split("\n")[:2]
+    assert adapted.split("\n")[2].startswith("exec(")
+    assert adapted.split("\n")[3:] == source.split("\n")[3:]
+    assert notes == ("line 5: shell escape `!ls` was not run",)
+    run_module(adapted)
+
+
+def test_script_named_ipynb_also_gets_the_stand_in() -> None:
+    converted = convert_notebook(VSCODE_EXPORT.encode())
+
+    assert converted.kind == "module"
+    assert run_module(converted.source)["shown"] == pytest.approx(3.14159265)
+    assert converted.notes[1:] == (
+        "line 3: `%matplotlib inline` has no effect when grading",
+        "line 10: shell escape `!pip install tqdm` was not run",
+    )

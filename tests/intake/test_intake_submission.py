@@ -196,7 +196,7 @@ def test_py_in_another_encoding_is_graded_with_a_note(
 
     assert ex04.source.endswith("café = 'naïve'\n")
     assert ex04.notes == (
-        f"ex04_backward_pass.py is not saved as UTF-8; it was read as {label}. If any accented "
+        f"the file is not saved as UTF-8; it was read as {label}. If any accented "
         "text looks wrong, save it as UTF-8 and submit again.",
     )
 
@@ -225,7 +225,7 @@ def test_script_named_ipynb_is_graded_as_a_module(tmp_path: Path) -> None:
 
     assert (ex03.kind, ex03.source) == ("module", SOFTMAX)
     assert ex03.describe(2) == "ex03_forward_pass.ipynb, line 2"
-    assert "ex03_forward_pass.ipynb is a Python script, not a Jupyter notebook" in ex03.notes[0]
+    assert "the file is a Python script, not a Jupyter notebook" in ex03.notes[0]
 
 
 def test_r_notebook_is_a_problem_for_that_exercise_only(tmp_path: Path) -> None:
@@ -602,3 +602,15 @@ def test_untouched_stub_beside_a_notebook_yields_to_the_notebook(tmp_path: Path)
     (exercises / "ex03_forward_pass.py").write_bytes(stub + b"\n# my edit\n")
     chosen = load_submission(tmp_path / "course").exercises["ex03_forward_pass"]
     assert chosen.kind == "module"
+
+
+def test_vscode_export_py_gets_the_stand_in_and_notes(tmp_path: Path) -> None:
+    export = "# %%\n" + SOFTMAX + "\n# %%\nget_ipython().run_line_magic('pip', 'install torch')\n"
+    root = make_tree(tmp_path / "s", {"ex03_forward_pass.py": export})
+
+    ex03 = load_submission(root).exercises["ex03_forward_pass"]
+
+    assert ex03.source.split("\n")[1:] == export.split("\n")[1:]
+    assert ex03.source.startswith("exec(")
+    assert ex03.notes == ("line 6: shell escape `%pip install torch` was not run",)
+    assert ex03.describe(2) == "ex03_forward_pass.py, line 2"
