@@ -227,14 +227,17 @@ def run_units(
     clock: Clock,
     describe: Callable[[BaseException, str], dict[str, Any]],
     is_memory: Callable[[BaseException, str], bool],
+    notes: Callable[[], list[str]] | None = None,
 ) -> list[dict[str, Any]]:
     """Run each unit in ``module``'s namespace; the facts about those that did not finish.
 
     Each fact: ``cell`` (0 for a ``.py`` statement), ``first`` (module line),
-    ``kind`` ("raised", "syntax", "timeout", "memory" or "skipped": the total
-    budget ran out before it started), ``exc_type``, ``text``, ``line`` and
+    ``kind`` ("raised", "syntax", "timeout", "memory", "skipped": the total
+    budget ran out before it started, or "note"), ``exc_type``, ``text``, ``line`` and
     ``missing``: the top-level names the unit would have bound but that are not
-    in the module afterwards. ``SystemExit`` propagates.
+    in the module afterwards. ``SystemExit`` propagates. ``notes`` gives what
+    the worker's stand-ins said while a unit ran (``drive.mount`` did nothing):
+    each becomes a fact of kind "note" for that unit, which costs nothing.
     """
     lines = source.split("\n")
     namespace = module.__dict__
@@ -270,6 +273,8 @@ def run_units(
                 info = describe(exc, path)
                 kind = "memory" if is_memory(exc, info["text"]) else "raised"
                 failures.append(_fact(unit, kind, chunk, namespace, **info))
+            for text in notes() if notes is not None else ():
+                failures.append(_fact(unit, "note", "", namespace, text=text))
     finally:
         clock.stop()
     return failures

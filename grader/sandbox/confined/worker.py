@@ -43,7 +43,7 @@ from typing import Any, NoReturn
 import numpy as np
 import torch
 
-from grader.sandbox.confined import cells, tracer
+from grader.sandbox.confined import cells, standins, tracer
 from grader.sandbox.wire import codec, protocol
 
 __all__ = ["describe", "handle", "load_module", "load_units", "reset_globals", "serve"]
@@ -140,9 +140,9 @@ def load_units(
         else None
     )
     units = cells.split_units(source, starts, path)
-    failures = cells.run_units(
-        module, source, units, path=path, clock=clock, describe=describe, is_memory=_is_memory
-    )
+    standins.reset()
+    failures = cells.run_units(module, source, units, path=path, clock=clock, describe=describe,
+                               is_memory=_is_memory, notes=standins.take)  # fmt: skip
     return module, failures
 
 
@@ -285,6 +285,7 @@ def serve(
     seed 0, as in a fresh worker, and sees no other exercise's module in
     ``sys.modules`` (docs/threats.md row 30), whatever was loaded before it.
 
+    First puts the stand-ins a course notebook expects in place (`standins.py`).
     Ends with `os._exit`: no atexit hooks, no finalizers, nothing the student
     registered gets to run after the last reply (docs/threats.md rows 10, 24).
     `hint_after` (seconds): if an import is still running then, say where.
@@ -293,6 +294,7 @@ def serve(
     """
     from grader.sandbox.confined.probes import registry  # loaded by the host
 
+    standins.install()  # google.colab, input(), CUDA on the CPU, quiet plots and bars
     modules: dict[str, types.ModuleType] = {}
     while True:
         try:

@@ -82,6 +82,9 @@ def unit_notes(
         if fact.get("cell") == 0 and fact.get("first") == 1 and locate is not None:
             continue  # the grader's prelude: never the student's
         name = unit_name(fact, display, locate)
+        if fact.get("kind") == "note":  # a stand-in said what it did (and it cost nothing)
+            notes.append(f"{name}: {clean_text(str(fact.get('text') or ''), _SHOWN)}")
+            continue
         lost = [n for n in fact.get("missing") or () if isinstance(n, str) and n in wanted]
         if lost:
             cost = "so " + ", ".join(f"`{n}`" for n in lost) + " could not be graded"

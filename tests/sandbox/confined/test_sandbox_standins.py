@@ -1,0 +1,125 @@
+"""What a course notebook expects to find in its kernel, through the real sandbox.
+
+Each scaffolding habit below (Drive, uploads, input(), CUDA, plots, progress
+bars, IPython's display) sits in a cell before or around a correct function;
+the function grades, and the note says what the stand-in did.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from grader.intake import load_submission
+from grader.sandbox.trusted.client import Limits, SandboxHost
+from grader.sandbox.trusted.units import unit_notes
+
+LIMITS = Limits(import_timeout=20.0, cell_timeout=10.0, call_timeout=5.0)
+RELU_GRAD = "import torch\n\ndef relu_grad(x):\n    return 1.0 if x > 0 else 0.0\n"
+
+
+@pytest.fixture(scope="module")
+def host() -> Iterator[SandboxHost]:
+    with SandboxHost(LIMITS) as started:
+        yield started
+
+
+def _grade(host: SandboxHost, folder: Path, cells: list[str]) -> tuple[object, list[str]]:
+    """Convert `cells` as a notebook, import it in a worker; relu_grad(2.0) and the notes."""
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "metadata": {}, "source": c, "outputs": [], "execution_count": None}
+        for c in cells
+    ]}  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "ex08_activations.ipynb").write_text(json.dumps(nb))
+    src = load_submission(folder).exercises["ex08_activations"]
+    with host.submission(
+        {"ex08_activations": src.source},
+        origins={"ex08_activations": src.origin},
+        locate={"ex08_activations": src.describe},
+        cells={"ex08_activations": src.cells},
+    ) as student:
+        value = student.exercise("ex08_activations").call("relu_grad", 2.0)
+        notes = unit_notes(
+            student.unit_failures("ex08_activations"),
+            display=src.origin,
+            locate=src.describe,
+            graded=["relu_grad"],
+        )
+    return value, notes
+
+
+def test_a_colab_notebook_mounts_drive_and_uploads_for_nothing(
+    host: SandboxHost, tmp_path: Path
+) -> None:
+    value, notes = _grade(host, tmp_path, [
+        "from google.colab import drive\ndrive.mount('/content/drive')\n",
+        "from google.colab import files\nuploaded = files.upload()\nprint(len(uploaded))\n"
+        "from google.colab import output\noutput.enable_custom_widget_manager()\n" + RELU_GRAD,
+    ])  # fmt: skip
+    assert value == 1.0
+    assert notes == [
+        "code cell 1: google.colab's drive.mount('/content/drive') did nothing: grading runs "
+        "without Google Drive, so no file under it is there",
+        "code cell 2: google.colab's files.upload() did nothing: no one can upload a file "
+        "while grading",
+        "code cell 2: google.colab's output.enable_custom_widget_manager() did nothing: "
+        "grading does not run in Colab",
+    ]
+
+
+def test_input_returns_an_empty_string_with_a_note(host: SandboxHost, tmp_path: Path) -> None:
+    value, notes = _grade(host, tmp_path, [
+        "name = input('Your name? ')\nassert name == ''\n" + RELU_GRAD,
+    ])  # fmt: skip
+    assert value == 1.0
+    assert notes == [
+        "code cell 1: input('Your name? ') returned an empty string: no one can type while grading"
+    ]
+
+
+def test_cuda_requests_run_on_the_cpu_with_one_note(host: SandboxHost, tmp_path: Path) -> None:
+    cuda = (
+        "import torch\nassert not torch.cuda.is_available()\n"
+        "x = torch.ones(2).cuda()\ny = torch.zeros(3, device='cuda')\n"
+        "net = torch.nn.Linear(2, 2).to('cuda')\nnet.cuda()\n"
+        "z = net(x.to(torch.device('cuda:0')))\nassert z.device.type == 'cpu'\n"
+        "assert torch.ones(1).to(torch.float64).dtype == torch.float64\n"
+    )
+    value, notes = _grade(host, tmp_path, [cuda + RELU_GRAD])
+    assert value == 1.0
+    assert notes == [
+        "code cell 1: CUDA was asked for (`.cuda()`, `.to('cuda')` or `device='cuda'`); the "
+        "grader has no GPU, so it ran on the CPU"
+    ]
+
+
+def test_plots_progress_bars_and_display_run_quietly(host: SandboxHost, tmp_path: Path) -> None:
+    value, notes = _grade(host, tmp_path, [
+        "%matplotlib inline\nimport matplotlib.pyplot as plt\n"
+        "plt.plot([1, 2], [3, 4])\nplt.savefig('curve.png')\nplt.show()\n",
+        "from tqdm.notebook import tqdm, trange\nfrom tqdm.auto import tqdm as auto\n"
+        "total = sum(i for i in tqdm(range(3))) + sum(trange(2)) + sum(auto(range(2)))\n"
+        "assert total == 5\n",
+        "from IPython.display import display, Markdown, HTML\n"
+        "display(Markdown('**done**'), HTML('<b>done</b>'))\n" + RELU_GRAD,
+    ])  # fmt: skip
+    assert value == 1.0
+    assert notes == []
+
+
+def test_a_download_fails_fast_saying_grading_runs_offline(
+    host: SandboxHost, tmp_path: Path
+) -> None:
+    value, notes = _grade(host, tmp_path, [
+        "import socket\nsocket.create_connection(('192.0.2.1', 80), timeout=2)\n",
+        RELU_GRAD,
+    ])  # fmt: skip
+    assert value == 1.0
+    (note,) = notes
+    assert note.startswith("code cell 1 failed: ")
+    assert "(grading runs offline: there is no network)" in note
+    assert note.endswith("it defines nothing that is graded, so it cost no points")
