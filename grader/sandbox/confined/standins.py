@@ -52,7 +52,7 @@ _FACTORIES = (
     "randn_like", "randperm", "tensor", "zeros", "zeros_like",
 )  # fmt: skip
 _CUDA_NOTE = (
-    "CUDA was asked for (`.cuda()`, `.to('cuda')` or `device='cuda'`); the grader has no GPU, "
+    "CUDA was asked for (.cuda(), .to('cuda') or device='cuda'); the grader has no GPU, "
     "so it ran on the CPU"
 )
 

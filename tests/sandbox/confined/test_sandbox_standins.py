@@ -92,7 +92,7 @@ def test_cuda_requests_run_on_the_cpu_with_one_note(host: SandboxHost, tmp_path:
     value, notes = _grade(host, tmp_path, [cuda + RELU_GRAD])
     assert value == 1.0
     assert notes == [
-        "code cell 1: CUDA was asked for (`.cuda()`, `.to('cuda')` or `device='cuda'`); the "
+        "code cell 1: CUDA was asked for (.cuda(), .to('cuda') or device='cuda'); the "
         "grader has no GPU, so it ran on the CPU"
     ]
 
