@@ -31,6 +31,7 @@ the judge words the student's message and the verdict.
 from __future__ import annotations
 
 import contextlib
+import importlib.abc
 import importlib.util
 import os
 import random
@@ -104,14 +105,20 @@ def load_module(name: str, path: str) -> types.ModuleType:
     By explicit path, never through `sys.path`, so a submission cannot shadow
     a library or reach another exercise by name (docs/threats.md row 30).
     """
+    module, loader = _new_module(name, path)
+    loader.exec_module(module)
+    return module
+
+
+def _new_module(name: str, path: str) -> tuple[types.ModuleType, importlib.abc.Loader]:
+    """An empty module for `path`, marked as an exercise and in `sys.modules` as `name`."""
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
     module.__dict__[EXERCISE_MARK] = True  # `grader.check()` called while grading does nothing
     sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return module, spec.loader
 
 
 def load_units(
@@ -123,12 +130,7 @@ def load_units(
     None for a `.py` file (one unit per top-level statement). Raises only what
     ends the import as a whole: a `.py` file's syntax error, `SystemExit`.
     """
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    module.__dict__[EXERCISE_MARK] = True  # `grader.check()` called while grading does nothing
-    sys.modules[name] = module
+    module, _ = _new_module(name, path)
     with open(path, encoding="utf-8") as handle:
         source = handle.read()
     starts = (

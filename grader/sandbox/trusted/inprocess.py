@@ -31,7 +31,6 @@ from grader.sandbox.confined import worker
 from grader.sandbox.confined.cells import Clock
 from grader.sandbox.confined.tracer import Trace
 from grader.sandbox.trusted.errors import (
-    FunctionNotFound,
     ImportFailed,
     Locate,
     SandboxError,
@@ -40,7 +39,7 @@ from grader.sandbox.trusted.errors import (
     import_fault,
 )
 from grader.sandbox.trusted.limits import Limits
-from grader.sandbox.trusted.units import why_missing
+from grader.sandbox.trusted.units import explain_missing
 from grader.sandbox.wire import codec
 
 __all__ = ["InProcessExercise", "InProcessSubmission"]
@@ -226,11 +225,9 @@ class InProcessExercise:
         fault: StudentFault = call_fault(
             reply, display=self._display, target=target, locate=self._locate
         )
-        if isinstance(fault, FunctionNotFound) and op == "call":
-            why = why_missing(name, self.units, display=self._display, locate=self._locate,
-                              limits=self._limits)  # fmt: skip
-            if why is not None:
-                fault = FunctionNotFound(why, function=fault.function)
+        if op == "call":
+            fault = explain_missing(fault, name, self.units, display=self._display,
+                                    locate=self._locate, limits=self._limits)  # fmt: skip
         raise fault
 
     @contextlib.contextmanager

@@ -36,7 +36,6 @@ from typing import TYPE_CHECKING, Any
 from grader import timings
 from grader.sandbox.trusted.errors import (
     CallTimeout,
-    FunctionNotFound,
     ImportFailed,
     Locate,
     NoTasks,
@@ -47,7 +46,7 @@ from grader.sandbox.trusted.errors import (
     call_fault,
     import_fault,
 )
-from grader.sandbox.trusted.units import why_missing
+from grader.sandbox.trusted.units import explain_missing
 
 if TYPE_CHECKING:
     from grader.sandbox.confined.tracer import Trace
@@ -520,11 +519,9 @@ class ExerciseHandle:
         if reply.get("fault") == "memory":
             self._end(wait=0.0)  # its heap is suspect: start clean next time
         fault = call_fault(reply, display=self._display, target=target, locate=self._locate)
-        if isinstance(fault, FunctionNotFound) and op == "call":
-            why = why_missing(name, self.units, display=self._display, locate=self._locate,
-                              limits=self._limits)  # fmt: skip
-            if why is not None:
-                fault = FunctionNotFound(why, function=fault.function)
+        if op == "call":
+            fault = explain_missing(fault, name, self.units, display=self._display,
+                                    locate=self._locate, limits=self._limits)  # fmt: skip
         raise fault
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from grader.sandbox.trusted.errors import Locate, clean_text
+from grader.sandbox.trusted.errors import FunctionNotFound, Locate, StudentFault, clean_text
 
 __all__ = ["unit_name", "unit_notes", "why_missing"]
 
@@ -119,3 +119,24 @@ def why_missing(
                 f"{_error(fact, display, locate, limits)}"
             )
     return None
+
+
+def explain_missing(
+    fault: StudentFault,
+    function: str,
+    facts: Sequence[dict[str, Any]],
+    *,
+    display: str,
+    locate: Locate | None,
+    limits: Any = None,
+) -> StudentFault:
+    """``fault``, or, when ``function`` is missing because a unit failed, one that says so.
+
+    Both backends (the sandbox and the in-process one) raise what this returns
+    for a call, so the student reads the same reason from either.
+    """
+    if not isinstance(fault, FunctionNotFound):
+        return fault
+    why = why_missing(function, facts, display=display, locate=locate, limits=limits)
+    return fault if why is None else FunctionNotFound(why, function=fault.function)
+
