@@ -28,6 +28,7 @@ and torch (already loaded by the host).
 from __future__ import annotations
 
 import builtins
+import contextlib
 import functools
 import importlib.abc
 import importlib.machinery
@@ -84,7 +85,10 @@ def install() -> None:
     builtins.input = _input
     sys.meta_path.insert(0, _StandInFinder())
     sys.meta_path.append(_GoogleNamespace())  # only when no real `google` package exists
-    _silent_tqdm()
+    # tqdm is a pinned dependency; an environment without it (a hand-made Gradescope
+    # image, a venv not reinstalled since) still grades, with bars as tqdm draws them.
+    with contextlib.suppress(ImportError):
+        _silent_tqdm()
     _cuda_on_cpu()
     _offline_errors()
 

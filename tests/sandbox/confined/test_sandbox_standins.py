@@ -8,6 +8,8 @@ the function grades, and the note says what the stand-in did.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -123,3 +125,15 @@ def test_a_download_fails_fast_saying_grading_runs_offline(
     assert note.startswith("code cell 1 failed: ")
     assert "(grading runs offline: there is no network)" in note
     assert note.endswith("it defines nothing that is graded, so it cost no points")
+
+
+def test_a_worker_without_tqdm_installed_still_starts() -> None:
+    # A venv not reinstalled since tqdm became a dependency, or a hand-made image:
+    # the worker once died at start (exit code 70) and every exercise scored 0.
+    code = (
+        "import sys; sys.modules['tqdm'] = None; sys.modules['tqdm.std'] = None\n"
+        "from grader.sandbox.confined import standins\n"
+        "standins.install(); print('installed')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "installed" in done.stdout, done.stderr
