@@ -268,7 +268,13 @@ def _killpg(pgid: int, sig: int) -> None:
 def _child(
     data_fd: int, out_fd: int, folder: str, limits: dict[str, Any], scratch: str
 ) -> NoReturn:
-    """The forked worker: shed the host's state, set limits, then serve."""
+    """The forked worker: shed the host's state, set limits, then serve.
+
+    If anything fails before it serves, the worker tells the judge why on its
+    socket (`_start_failed`) before exiting: a bare exit code left every
+    exercise with "exited during import (exit code 70)" and no cause.
+    """
+    channel = data_fd
     try:
         os.setsid()
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -278,6 +284,7 @@ def _child(
         os.dup2(out_fd, 2)
         if data_fd != 3:
             os.dup2(data_fd, 3)
+        channel = 3
         os.closerange(4, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
         _set_limits(limits)
         os.chdir(scratch)
@@ -292,11 +299,25 @@ def _child(
         sock = socket.socket(fileno=3)
         caps = codec.Caps(max_bytes=int(limits["value_bytes"]))
         budget = float(limits["import_timeout"])
-        worker.serve(sock, folder=folder, caps=caps, max_frame=int(limits["frame_bytes"]),
-                     hint_after=0.5 * budget, cell_budget=float(limits["cell_timeout"]),
-                     import_budget=0.8 * budget)  # fmt: skip
-    except BaseException:
+        cell_budget, max_frame = float(limits["cell_timeout"]), int(limits["frame_bytes"])
+    except BaseException as exc:
+        _start_failed(channel, exc)
+    try:
+        worker.serve(sock, folder=folder, caps=caps, max_frame=max_frame, hint_after=0.5 * budget,
+                     cell_budget=cell_budget, import_budget=0.8 * budget)  # fmt: skip
+    except BaseException:  # the student's code was running: no cause of ours to report
         os._exit(70)
+    os._exit(70)
+
+
+def _start_failed(channel: int, exc: BaseException) -> NoReturn:
+    """Tell the judge why this worker cannot serve (facts only), then exit."""
+    with contextlib.suppress(BaseException):
+        from grader.sandbox.confined import worker
+        from grader.sandbox.wire import protocol
+
+        protocol.send_frame(socket.socket(fileno=channel), worker.start_failure(exc))
+    os._exit(70)
 
 
 def _set_limits(limits: dict[str, Any]) -> None:

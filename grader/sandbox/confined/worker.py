@@ -47,7 +47,15 @@ import torch
 from grader.sandbox.confined import cells, standins, tracer
 from grader.sandbox.wire import codec, protocol
 
-__all__ = ["describe", "handle", "load_module", "load_units", "reset_globals", "serve"]
+__all__ = [
+    "describe",
+    "handle",
+    "load_module",
+    "load_units",
+    "reset_globals",
+    "serve",
+    "start_failure",
+]
 
 # Bound once, when the host preloads this module: a student who replaces
 # `torch.manual_seed` and friends cannot stop the next reset.
@@ -97,6 +105,7 @@ def reset_globals(seed: int) -> None:
 
 
 EXERCISE_MARK = "__grader_exercise__"
+START_FAILED = "worker"  # the `kind` of the reply of a worker that could not start
 
 
 def load_module(name: str, path: str) -> types.ModuleType:
@@ -189,6 +198,17 @@ def import_failure(exc: BaseException, path: str) -> dict[str, Any]:
     else:
         kind = "exception"
     return {"ready": False, "kind": kind, **info}
+
+
+def start_failure(exc: BaseException) -> dict[str, Any]:
+    """The reply of a worker that could not start, sent in place of its first "ready".
+
+    Facts only (exception type and text), so the judge can name the cause
+    ("No module named 'tqdm'") instead of a bare exit code.
+    """
+    info = describe(exc, "")
+    return {"ready": False, "kind": START_FAILED, "exc_type": info["exc_type"],
+            "text": info["text"]}  # fmt: skip
 
 
 def _fault(rid: Any, fault: str, **facts: Any) -> tuple[dict[str, Any], list[memoryview]]:
@@ -287,16 +307,21 @@ def serve(
     seed 0, as in a fresh worker, and sees no other exercise's module in
     ``sys.modules`` (docs/threats.md row 30), whatever was loaded before it.
 
-    First puts the stand-ins a course notebook expects in place (`standins.py`).
+    First puts the stand-ins a course notebook expects in place (`standins.py`);
+    if that fails, the first reply is `start_failure` (the cause) and the worker exits.
     Ends with `os._exit`: no atexit hooks, no finalizers, nothing the student
     registered gets to run after the last reply (docs/threats.md rows 10, 24).
     `hint_after` (seconds): if an import is still running then, say where.
     `cell_budget` and `import_budget` (seconds): the wall time of one unit (a
     code cell, a top-level statement) and of all units of one import.
     """
-    from grader.sandbox.confined.probes import registry  # loaded by the host
+    try:
+        from grader.sandbox.confined.probes import registry  # loaded by the host
 
-    standins.install()  # google.colab, input(), CUDA on the CPU, quiet plots and bars
+        standins.install()  # google.colab, input(), CUDA on the CPU, quiet plots and bars
+    except BaseException as exc:  # no student code has run yet: the grader's own fault
+        _reply(sock, start_failure(exc), [], max_frame)
+        os._exit(70)
     modules: dict[str, types.ModuleType] = {}
     while True:
         try:

@@ -34,10 +34,12 @@ __all__ = [
     "StudentRaised",
     "ValueRejected",
     "WorkerCrashed",
+    "WorkerStartFailed",
     "WorkerUnstable",
     "call_fault",
     "clean_text",
     "import_fault",
+    "start_failure",
 ]
 
 # Words a line of an exercise's module in the student's terms ("ex03.ipynb, code cell 4, line 2").
@@ -142,6 +144,15 @@ class SetupFailed(SandboxError):
         self.reason = reason
 
 
+class WorkerStartFailed(SandboxError):
+    """A worker died before it could serve, saying why: the grader's installation is at fault.
+
+    No student code had run yet, so every check it hits is a `grader_error`
+    (the student is told it was our fault), and the cause, with what to do
+    about it, is in the staff log.
+    """
+
+
 class NoTasks(SandboxError):
     """The host could not fork a worker: its task limit (pids cgroup) is full."""
 
@@ -206,6 +217,18 @@ def import_fault(facts: dict, display: str, locate: Locate | None = None) -> Imp
     if kind == "syntax":
         return ImportFailed(f"could not import {display}: {message}", kind="syntax")
     return ImportFailed(f"could not import {display}: {message}", kind="exception")
+
+
+def start_failure(facts: dict) -> WorkerStartFailed:
+    """The error for a worker's "could not start" reply: its cause and what to do."""
+    exc_type = clean_text(str(facts.get("exc_type") or "Exception"), 100)
+    text = clean_text(str(facts.get("text") or ""), 500)
+    cause = f"{exc_type}: {text}" if text else exc_type
+    if exc_type in ("ModuleNotFoundError", "ImportError"):
+        hint = "reinstall the grader's environment (make install) and grade again"
+    else:
+        hint = "the grader or its installation is broken, not the submission; report this message"
+    return WorkerStartFailed(f"the grader's worker could not start: {cause} ({hint})", hint)
 
 
 def call_fault(

@@ -42,9 +42,11 @@ from grader.sandbox.trusted.errors import (
     SandboxError,
     ValueRejected,
     WorkerCrashed,
+    WorkerStartFailed,
     WorkerUnstable,
     call_fault,
     import_fault,
+    start_failure,
 )
 from grader.sandbox.trusted.units import explain_missing
 
@@ -215,6 +217,8 @@ class _SharedWorker:
         self._share = host.limits.exercises_per_worker
         self._speaker: _OutputBuffer | None = None  # who gets what the worker prints now
         self._closed = False
+        self._fresh = False  # started, and no load sent to it yet
+        self._broken: WorkerStartFailed | None = None  # a worker could not start: none will
 
     @property
     def running(self) -> bool:
@@ -227,6 +231,8 @@ class _SharedWorker:
         """
         if self._closed:
             raise SandboxError("this submission's sandbox is closed")
+        if self._broken is not None:
+            raise self._broken
         speaker = self._speaker
         if self._live is not None and speaker is not None and speaker is not out:
             speaker.drain(self._live.out_fd)  # what was printed since its request is its own
@@ -245,6 +251,7 @@ class _SharedWorker:
         if self._live is None:
             with timings.phase("fork"):
                 self._live = self._spawn()
+            self._fresh = True
             self._loaded = set()
             self._served = []
         if module not in self._served:
@@ -253,6 +260,21 @@ class _SharedWorker:
 
     def mark_loaded(self, module: str) -> None:
         self._loaded.add(module)
+
+    def first_load(self) -> bool:
+        """Whether the load just sent is the live worker's first (then it may not have started)."""
+        fresh, self._fresh = self._fresh, False
+        return fresh
+
+    def broke(self, facts: dict[str, Any], listener: _OutputBuffer) -> WorkerStartFailed:
+        """A worker said it could not start: end it, and fail every later request the same way.
+
+        Nobody's exercise is charged: no student code ran. Its cause would stop
+        the next worker too (a package missing from the grader's environment).
+        """
+        self.end(1.0, listener)
+        self._broken = start_failure(facts)
+        return self._broken
 
     def flush(self, out: _OutputBuffer) -> None:
         """Move what the worker printed into `out`, if it is the speaker."""
@@ -402,17 +424,44 @@ class ExerciseHandle:
                 live.sock,
                 {"op": "load", "module": self.name, "cells": self._owner.cells_of(self.name)},
             )
-        except OSError:
+        except OSError:  # gone already: perhaps it said why it could not start
+            self._said_why(live, self._worker.first_load())
             self._failure = _import_death(self._end(wait=1.0), self._display, self._limits)
             raise self._failure from None
+        fresh = self._worker.first_load()
         with timings.phase("import"):
-            self._failure = self._await_ready(live)
+            self._failure = self._await_ready(live, fresh)
         if self._failure is not None:
             raise self._failure
         self._worker.mark_loaded(self.name)
         return live
 
-    def _await_ready(self, live: _Live) -> ImportFailed | None:
+    def _said_why(self, live: _Live, fresh: bool) -> None:
+        """Raise the cause a worker that died before its first load sent, if it sent one."""
+        from grader.sandbox.wire import protocol
+
+        if not fresh:
+            return
+        with contextlib.suppress(protocol.FrameError, OSError):
+            header, _ = protocol.recv_frame(
+                live.sock, max_bytes=1 << 20, deadline=time.monotonic() + 1.0
+            )
+            self._start_failed(header, fresh)
+
+    def _start_failed(self, header: dict[str, Any], fresh: bool) -> None:
+        """Raise `WorkerStartFailed` if `header` is a fresh worker's "could not start" reply.
+
+        Only a fresh worker's reply to its first load is taken as one: after
+        that, a student's code has run in it. (That first import's code could
+        forge one too, which only turns its own submission's checks into
+        staff-visible grader errors, worth no points.)
+        """
+        from grader.sandbox.confined.worker import START_FAILED
+
+        if fresh and header.get("ready") is False and header.get("kind") == START_FAILED:
+            raise self._worker.broke(header, self._out)
+
+    def _await_ready(self, live: _Live, fresh: bool = False) -> ImportFailed | None:
         from grader.sandbox.wire import protocol
 
         limit = self._limits.import_timeout
@@ -447,6 +496,7 @@ class ExerciseHandle:
                 [u for u in units if isinstance(u, dict)] if isinstance(units, list) else []
             )
             return None
+        self._start_failed(header, fresh)
         if header.get("kind") == "memory":  # its heap is suspect: the others get a fresh one
             self._worker.end(0.0, self._out)
         return import_fault(header, self._display, self._locate)

@@ -11,13 +11,20 @@ builtins, stashed shortcuts, global settings) reaches another's.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import pytest
 
 from grader.sandbox.trusted.client import Limits, SandboxHost
-from grader.sandbox.trusted.errors import ImportFailed, WorkerCrashed, WorkerUnstable
+from grader.sandbox.trusted.errors import (
+    ImportFailed,
+    StudentFault,
+    WorkerCrashed,
+    WorkerStartFailed,
+    WorkerUnstable,
+)
 
 LIMITS = Limits(import_timeout=5.0, call_timeout=2.0, restarts=1)
 
@@ -216,3 +223,66 @@ def test_a_name_that_is_not_a_module_name_is_refused(host: SandboxHost) -> None:
     for name in ("../ex01", "ex01.py", "ex 01", ""):
         with pytest.raises(SandboxError, match="not a valid exercise name"):
             host.submission({name: "x = 1\n"})
+
+
+def test_a_worker_that_cannot_start_names_its_cause_and_blames_no_one(
+    host: SandboxHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A judge and a host of different versions: the worker's limits lack a key it needs.
+    # It once died with a bare "exited during import (exit code 70)" for every exercise.
+    from grader.sandbox.trusted import session
+
+    def without_cell_timeout(limits: Limits) -> dict[str, object]:
+        values = asdict(limits)
+        del values["cell_timeout"]
+        return values
+
+    monkeypatch.setattr(session, "asdict", without_cell_timeout)
+    with host.submission({"ex01_plain": PLAIN, "ex02_crash": CRASHER}) as student:
+        with pytest.raises(WorkerStartFailed) as failed:
+            student.exercise("ex01_plain").call("pid")
+        assert str(failed.value) == (
+            "the grader's worker could not start: KeyError: 'cell_timeout' (the grader or its "
+            "installation is broken, not the submission; report this message)"
+        )
+        assert not isinstance(failed.value, StudentFault)  # a grader_error, not the student's
+        with pytest.raises(WorkerStartFailed) as again:  # no new worker for the same cause
+            student.exercise("ex02_crash").call("fine")
+        assert again.value is failed.value
+
+
+def test_a_missing_package_at_worker_start_says_to_reinstall(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The worker's own start (its stand-ins) raising, as with a package missing from
+    # the grader's venv: its first reply says why, then it exits.
+    import os
+    import socket
+
+    from grader.sandbox.confined import standins, worker
+    from grader.sandbox.trusted.errors import start_failure
+    from grader.sandbox.wire import codec, protocol
+
+    def broken() -> None:
+        raise ModuleNotFoundError("No module named 'tqdm'")
+
+    monkeypatch.setattr(standins, "install", broken)
+    ours, theirs = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the forked worker
+        try:
+            ours.close()
+            worker.serve(theirs, folder="/nonexistent", caps=codec.Caps(), max_frame=1 << 20)
+        finally:
+            os._exit(99)
+    theirs.close()
+    header, _ = protocol.recv_frame(ours, max_bytes=1 << 20, deadline=time.monotonic() + 30)
+    _, status = os.waitpid(pid, 0)
+    ours.close()
+    assert os.waitstatus_to_exitcode(status) == 70
+    assert header == {"ready": False, "kind": "worker", "exc_type": "ModuleNotFoundError",
+                      "text": "No module named 'tqdm'"}  # fmt: skip
+    assert str(start_failure(header)) == (
+        "the grader's worker could not start: ModuleNotFoundError: No module named 'tqdm' "
+        "(reinstall the grader's environment (make install) and grade again)"
+    )
