@@ -84,8 +84,7 @@ def grade_loaded(
     sources = {name: src.source for name, src in submission.exercises.items()}
     origins = {name: src.origin for name, src in submission.exercises.items()}
     # A converted notebook's lines are named as code cells, not module lines.
-    locate = {n: src.describe for n, src in submission.exercises.items() if src.kind == "notebook"}
-    cells = {n: src.cells for n, src in submission.exercises.items() if src.kind == "notebook"}
+    locate, cells = submission.notebook_maps()
     notes = list(submission.notes)
     for src in submission.exercises.values():
         notes.extend(f"{src.origin}: {note}" for note in src.notes)

@@ -32,6 +32,8 @@ from grader.model import CheckResult
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from grader.intake import Submission
+
 __all__ = [
     "LABEL",
     "CheckError",
@@ -142,7 +144,6 @@ def check(
             f"{next(iter(EXERCISES))}.ipynb; "
             "give their folder with --path",
         )
-    sources = {name: src.source for name, src in submission.exercises.items()}
     origins = {name: src.origin for name, src in submission.exercises.items()}
     notes = list(submission.notes)
     for src in submission.exercises.values():
@@ -153,7 +154,7 @@ def check(
             for note in src.notes
             if src.exercise in wanted and not note.startswith("also found ")
         ]
-    results, backend = _run(sources, origins, submission.problems, wanted, sandbox=sandbox)
+    results, backend = _run(submission, wanted, sandbox=sandbox)
     report = CheckReport(
         path=folder,
         exercises=tuple(wanted),
@@ -223,30 +224,41 @@ def _has_exercises(folder: Path) -> bool:
 
 
 def _run(
-    sources: dict[str, str],
-    origins: dict[str, str],
-    problems: Mapping[str, str],
-    wanted: list[str],
-    *,
-    sandbox: bool,
+    submission: Submission, wanted: list[str], *, sandbox: bool
 ) -> tuple[list[CheckResult], str]:
+    """The public checks' results, and where the code ran.
+
+    As when graded: the same limits (the assignment's, then ``--limit``), each
+    call cut at its deadline, a notebook run cell by cell and its lines named
+    "code cell N, line M".
+    """
     from grader.runner import GraderSetupError, StudentView, run_on_student
+    from grader.sandbox.trusted.limits import configured
+
+    sources = {name: src.source for name, src in submission.exercises.items()}
+    origins = {name: src.origin for name, src in submission.exercises.items()}
+    locate, cells = submission.notebook_maps()
 
     def run(session: Any) -> list[CheckResult]:
-        view = StudentView(session, available=sources, problems=problems)
+        view = StudentView(session, available=sources, problems=submission.problems)
         return run_on_student(view, exercises=wanted, public_only=True).results
 
     try:
+        limits = configured()
         if not sandbox:
             from grader.sandbox.trusted.inprocess import InProcessSubmission
 
-            with InProcessSubmission(sources, origins) as local:
+            with InProcessSubmission(sources, origins, limits=limits, locate=locate,
+                                     cells=cells, timeouts=True) as local:  # fmt: skip
                 return run(local), "in this process"
         from grader.sandbox.trusted.client import SandboxHost
         from grader.sandbox.trusted.errors import SandboxError
 
         try:
-            with SandboxHost() as host, host.submission(sources, origins=origins) as session:
+            with (
+                SandboxHost(limits) as host,
+                host.submission(sources, origins=origins, locate=locate, cells=cells) as session,
+            ):
                 return run(session), f"in the sandbox ({host.isolation.level})"
         except SandboxError as error:
             raise CheckError(

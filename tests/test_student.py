@@ -149,3 +149,46 @@ def test_a_notebook_that_calls_check_loses_nothing_in_the_sandbox(tmp_path: Path
     notebook_that_calls_check(tmp_path)
     result = grade_submission(tmp_path, exercises=["ex03_forward_pass"])
     assert result.score == result.max_score > 0, [c.message for c in result.checks]
+
+
+def _notebook(folder: Path, name: str, cells: list[str]) -> None:
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "metadata": {}, "source": c, "outputs": [], "execution_count": None}
+        for c in cells
+    ]}  # fmt: skip
+    (folder / f"{name}.ipynb").write_text(json.dumps(nb))
+
+
+def test_check_cuts_an_endless_function_at_the_call_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It once hung `grader check` forever; grading cut it at the call timeout.
+    import faulthandler
+
+    (tmp_path / "ex08_activations.py").write_text(
+        "def relu_grad(x):\n    while True:\n        pass\n"
+    )
+    monkeypatch.setenv("GRADER_LIMITS", "call_timeout=1")  # what --limit call_timeout=1 sets
+    faulthandler.dump_traceback_later(120, exit=True)  # bound: a hang ends the test run
+    try:
+        report = check("ex08", tmp_path, show=False)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+    relu = [r for r in report.results if r.function == "relu_grad"]
+    assert relu and all(r.status is CheckStatus.TIMEOUT for r in relu)
+    assert relu[0].message == "timed out after 1 s while running `relu_grad`"
+
+
+def test_check_names_a_notebook_cell_and_line_as_grading_does(tmp_path: Path) -> None:
+    _notebook(tmp_path, "ex08_activations", [
+        "import torch\n",
+        "def relu_grad(x):\n    y = float(x)\n    raise ValueError('not yet')\n",
+    ])  # fmt: skip
+    report = check("ex08", tmp_path, show=False)
+    relu = next(r for r in report.results if r.function == "relu_grad")
+    assert relu.message == (
+        "ValueError: not yet (ex08_activations.ipynb, code cell 2, line 3)"
+    ), relu.message
+    graded = grade_submission(tmp_path, exercises=["ex08_activations"])
+    same = next(c for c in graded.checks if c.id == relu.id)
+    assert same.message == relu.message

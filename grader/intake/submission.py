@@ -52,6 +52,7 @@ import stat
 import sys
 import tempfile
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -174,6 +175,21 @@ class Submission:
     problems: dict[str, str]
     notes: tuple[str, ...]
     fingerprint: str
+
+    def notebook_maps(
+        self,
+    ) -> tuple[dict[str, Callable[[int], str]], dict[str, tuple[tuple[int, int], ...]]]:
+        """Per converted notebook: how to name its lines, and where its code cells start.
+
+        What the sandbox (and ``grader check``'s in-process backend) needs to
+        run a notebook cell by cell and say "code cell 3, line 2"; a ``.py``
+        exercise is in neither (its units are statements, its lines "file, line N").
+        """
+        notebooks = {n: src for n, src in self.exercises.items() if src.kind == "notebook"}
+        return (
+            {n: src.describe for n, src in notebooks.items()},
+            {n: src.cells for n, src in notebooks.items()},
+        )
 
 
 def load_submission(

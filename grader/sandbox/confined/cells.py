@@ -116,7 +116,8 @@ class Clock:
     ``hint`` is called once, ``hint_after`` seconds after :meth:`start`, with
     the innermost line of ``path`` that is running (the judge words it if the
     import then times out). Without a main thread to signal (a ``grader
-    check`` called from a thread), no budget is enforced.
+    check`` called from a thread) or ``SIGALRM`` (Windows), no budget is
+    enforced. ``cuts`` counts the times it interrupted a unit.
     """
 
     def __init__(
@@ -137,7 +138,10 @@ class Clock:
         self.deadline: float | None = None
         self.total_deadline: float | None = None
         self.expired_total = False
-        self.enabled = threading.current_thread() is threading.main_thread()
+        self.cuts = 0
+        self.enabled = (
+            hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+        )
         self._previous: Any = None
 
     def start(self) -> None:
@@ -198,6 +202,7 @@ class Clock:
                 return
             self.deadline = now + _REPEAT  # again and again, if the unit swallows it
             self._arm(now)
+            self.cuts += 1
             raise CellTimeout
         self._arm(now)
 

@@ -7,8 +7,15 @@ requests are served by the real worker's `handle`, and faults are worded by
 the same functions. So a check written against this backend sees exactly the
 types and messages the real sandbox gives.
 
-What it does not give: isolation of any kind, timeouts, memory limits, or
-survival of `os._exit`. Never use it to grade (docs/threats.md G9, level L0).
+What it does not give: isolation of any kind, memory limits, or survival of
+`os._exit`. Never use it to grade (docs/threats.md G9, level L0). Cells get
+their time budgets as in the worker; with ``timeouts=True`` (``grader check``)
+each call gets its deadline too (`Limits.call_timeout`, or the check's
+`timeout=`), cut by ``SIGALRM`` as a cell is: an endless loop in a student's
+function fails that call with the message the sandbox gives, instead of
+hanging the checker. (Only on the main thread of a system with ``SIGALRM``;
+a loop that swallows every interruption still hangs, as nothing else there
+can stop it.)
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import secrets
 import sys
 import tempfile
 import types
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +35,10 @@ import numpy as np
 import torch
 
 from grader.sandbox.confined import worker
-from grader.sandbox.confined.cells import Clock
+from grader.sandbox.confined.cells import CellTimeout, Clock
 from grader.sandbox.confined.tracer import Trace
 from grader.sandbox.trusted.errors import (
+    CallTimeout,
     ImportFailed,
     Locate,
     SandboxError,
@@ -54,10 +62,12 @@ class InProcessSubmission:
         origins: dict[str, str] | None = None,
         *,
         limits: Limits | None = None,
-        locate: dict[str, Locate] | None = None,
-        cells: dict[str, Sequence[tuple[int, int]]] | None = None,
+        locate: Mapping[str, Locate] | None = None,
+        cells: Mapping[str, Sequence[tuple[int, int]]] | None = None,
+        timeouts: bool = False,
     ) -> None:
         self._sources = dict(sources)
+        self._timeouts = timeouts
         self._origins = dict(origins or {})
         self._locate = dict(locate or {})
         self._cells = {n: [[int(a), int(b)] for a, b in t] for n, t in (cells or {}).items()}
@@ -77,6 +87,7 @@ class InProcessSubmission:
                 limits=self._limits,
                 locate=self._locate.get(name),
                 cells=self._cells.get(name),
+                timeouts=self._timeouts,
             )
             self._handles[name] = handle
         return handle
@@ -121,8 +132,10 @@ class InProcessExercise:
         limits: Limits,
         locate: Locate | None = None,
         cells: list[list[int]] | None = None,
+        timeouts: bool = False,
     ) -> None:
         self.name = name
+        self._timeouts = timeouts
         self.units: list[dict[str, Any]] = []
         self._locate = locate
         self._cells = cells
@@ -138,28 +151,32 @@ class InProcessExercise:
     def call(
         self, function: str, *args: Any, timeout: float | None = None, seed: int = 0, **kwargs: Any
     ) -> Any:
-        """Call `function` from the student's module; `timeout` is ignored here."""
-        return self._request("call", function, args, kwargs, seed, f"`{function}`")
+        """Call `function` from the student's module (`timeout`: see the module's docstring)."""
+        return self._request("call", function, args, kwargs, seed, f"`{function}`", timeout)
 
     def probe(
         self, probe: str, *args: Any, timeout: float | None = None, seed: int = 0, **kwargs: Any
     ) -> Any:
         """Run the registered probe `probe` on the student's module."""
-        return self._request("probe", probe, args, kwargs, seed, f"the grader's probe `{probe}`")
+        return self._request(
+            "probe", probe, args, kwargs, seed, f"the grader's probe `{probe}`", timeout
+        )
 
     def traced(
         self, function: str, *args: Any, timeout: float | None = None, seed: int = 0,
         **kwargs: Any,
     ) -> tuple[Any, Trace]:  # fmt: skip
         """`call`, recording the torch operators and functions it ran."""
-        return self._request("call", function, args, kwargs, seed, f"`{function}`", trace=True)
+        return self._request(
+            "call", function, args, kwargs, seed, f"`{function}`", timeout, trace=True
+        )
 
     def traced_probe(
         self, probe: str, *args: Any, timeout: float | None = None, seed: int = 0, **kwargs: Any
     ) -> tuple[Any, Trace]:
         """`probe`, recording what the student's code it runs executed."""
         return self._request(
-            "probe", probe, args, kwargs, seed, f"the grader's probe `{probe}`", trace=True
+            "probe", probe, args, kwargs, seed, f"the grader's probe `{probe}`", timeout, trace=True
         )
 
     def output(self) -> str:
@@ -196,7 +213,7 @@ class InProcessExercise:
 
     def _request(
         self, op: str, name: str, args: tuple, kwargs: dict, seed: int, target: str,
-        *, trace: bool = False,
+        timeout: float | None = None, *, trace: bool = False,
     ) -> Any:  # fmt: skip
         module = self._load()
         try:
@@ -214,10 +231,17 @@ class InProcessExercise:
 
         registry = probes.load([str(p) for p in current().probe_files])
 
-        with self._student_context():
-            reply, out = worker.handle(
-                module, header, buffers, path=self._path, caps=self._caps, probes=registry
-            )
+        limit = self._limits.call_timeout if timeout is None else timeout
+        clock = Clock(self._path, unit_budget=limit, total_budget=None)
+        try:
+            with self._student_context(), _deadline(clock if self._timeouts else None):
+                reply, out = worker.handle(
+                    module, header, buffers, path=self._path, caps=self._caps, probes=registry
+                )
+        except CellTimeout:  # cut just outside the student's code: still its deadline
+            pass
+        if clock.cuts:  # over its deadline, whatever it then did with the interruption
+            raise CallTimeout(f"timed out after {limit:g} s while running {target}")
         reply, out = codec.unpack(codec.pack(reply, out))
         if reply.get("ok") is True:
             value = codec.decode(reply.get("value"), out, self._caps)
@@ -239,6 +263,21 @@ class InProcessExercise:
                 yield
         finally:
             saved.restore()
+
+
+@contextlib.contextmanager
+def _deadline(clock: Clock | None) -> Iterator[None]:
+    """Run the block as one unit of `clock` (cut at its budget); no clock: no deadline."""
+    if clock is None:
+        yield
+        return
+    clock.start()
+    try:
+        clock.begin_unit()
+        yield
+    finally:
+        clock.end_unit()
+        clock.stop()
 
 
 class _GlobalState:
