@@ -131,6 +131,7 @@ def exercise_outcomes(
     ``session`` is the submission's sandbox (or the in-process backend), asked
     after the checks ran which units of each imported module did not finish.
     """
+    from grader.packages import available_packages
     from grader.sandbox.trusted.units import unit_notes
 
     outcomes = []
@@ -156,13 +157,6 @@ def exercise_outcomes(
         if notes:
             outcomes.append(ExerciseOutcome(exercise, notes=tuple(notes)))
     return tuple(outcomes)
-
-
-def available_packages() -> tuple[str, ...]:
-    """The packages a student's code can import when graded (named when an import fails)."""
-    from grader.packages import available_packages as configured
-
-    return configured()
 
 
 def grade_path(

@@ -1,42 +1,41 @@
-"""The packages a student's code may import when graded, as configured in ``pyproject.toml``.
+"""The packages a student's code may import when graded: one list, for every message.
 
-The grader's own dependencies that courses use (torch, numpy, pandas,
-scikit-learn, matplotlib, tqdm) plus the ``course`` extra, where a course adds
-what its notebooks import (seaborn, torchvision, ...) without a code change:
-``make install`` installs that extra into the venv. Named in the feedback when
-an import fails, so a student sees at once what they can use. Read from the
-installed package's metadata, so it holds wherever the grader is installed.
+The engine's base set, which every worker has whatever the course (torch and
+numpy, which the sandbox host imports before it forks workers, and matplotlib
+and tqdm, which the worker's stand-ins keep quiet), plus the active
+assignment's ``packages`` (``assignment.toml``). A course that adds one
+(seaborn, torchvision, ...) names it there and installs it (the ``course``
+extra in ``pyproject.toml``): no code change. Named by the name a student
+imports (``sklearn``, not scikit-learn), in the hint of an import that failed
+and in the notes of a cell that failed to import one.
 """
 
 from __future__ import annotations
 
-import re
-from functools import cache
-from importlib import metadata
+from typing import TYPE_CHECKING
 
-__all__ = ["available_packages"]
+if TYPE_CHECKING:
+    from grader.assignment import Assignment
 
-_DISTRIBUTION = "torch-course-grader"
-# Our own machinery, not something a course's code imports.
-_INTERNAL = frozenset(
-    {"pytest", "rich", "nbformat", "nbconvert", "ipython", "ruff", "markdown-it-py"}
-)
-_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+__all__ = ["BASE", "available_packages", "missing_module_hint"]
+
+BASE = ("matplotlib", "numpy", "torch", "tqdm")
 
 
-@cache
-def available_packages() -> tuple[str, ...]:
-    """Distribution names, sorted: the dependencies a course uses and the ``course`` extra."""
-    try:
-        requirements = metadata.requires(_DISTRIBUTION) or []
-    except metadata.PackageNotFoundError:
-        return ()
-    names: set[str] = set()
-    for requirement in requirements:
-        spec, _, marker = requirement.partition(";")
-        if marker and "extra" in marker and '"course"' not in marker and "'course'" not in marker:
-            continue
-        found = _NAME.match(spec)
-        if found and found.group(1).lower() not in _INTERNAL:
-            names.add(found.group(1).lower())
-    return tuple(sorted(names))
+def available_packages(assignment: Assignment | None = None) -> tuple[str, ...]:
+    """Import names, sorted: the engine's base set and the assignment's ``packages``."""
+    if assignment is None:
+        from grader.assignment import current
+
+        assignment = current()
+    return tuple(sorted({*BASE, *(name.split(".")[0] for name in assignment.packages)}))
+
+
+def missing_module_hint(assignment: Assignment | None = None) -> str:
+    """What to add to a ``ModuleNotFoundError`` message: what there is, and what to do."""
+    *rest, last = available_packages(assignment)
+    names = f"{', '.join(rest)} and {last}" if rest else last
+    return (
+        f" (the grader provides {names} only, beside the standard library; "
+        "remove imports of other packages)"
+    )

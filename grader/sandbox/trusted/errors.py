@@ -161,12 +161,6 @@ class NoTasks(SandboxError):
 # The worker reports facts; these functions word them for the student. Both
 # backends (the real sandbox and the in-process one) go through them.
 
-_MISSING_MODULE_HINT = (
-    " (the grader provides torch, numpy, pandas and scikit-learn only; "
-    "remove imports of other packages)"
-)
-
-
 def clean_text(text: str, limit: int = 2000) -> str:
     """Make student-controlled text safe to show: printable, bounded.
 
@@ -197,7 +191,9 @@ def _exception_text(
     if location:
         message += f" ({location})"
     if exc_type == "ModuleNotFoundError":
-        message += _MISSING_MODULE_HINT
+        from grader.packages import missing_module_hint  # the one list (assignment.toml's too)
+
+        message += missing_module_hint()
     return exc_type, message, location
 
 

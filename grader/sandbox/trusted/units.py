@@ -73,11 +73,12 @@ def unit_notes(
 
     ``graded`` are the exercise's graded functions: a unit that leaves none of
     them undefined "cost no points". ``available`` (the packages the grader
-    has) is named once when an import failed for a missing module.
+    has, :func:`grader.packages.available_packages`) is named once, in the
+    note of the first unit whose import failed for a missing module.
     """
     wanted = set(graded)
     notes: list[str] = []
-    missing_module = False
+    packages = sorted(set(available))
     for fact in facts:
         if fact.get("cell") == 0 and fact.get("first") == 1 and locate is not None:
             continue  # the grader's prelude: never the student's
@@ -92,12 +93,12 @@ def unit_notes(
             cost = "it defines nothing that is graded, so it cost no points"
         if fact.get("kind") in ("raised", "syntax"):
             cost = "the rest of it was skipped; " + cost
-        notes.append(f"{name} {_error(fact, display, locate, limits)}; {cost}")
-        missing_module = missing_module or fact.get("exc_type") == "ModuleNotFoundError"
-    if missing_module:
-        packages = sorted(set(available))
-        if packages:
-            notes.append("the packages available when grading are: " + ", ".join(packages))
+        note = f"{name} {_error(fact, display, locate, limits)}; {cost}"
+        if packages and fact.get("exc_type") == "ModuleNotFoundError":
+            # information beside the failed import, said once: not a fix of its own
+            note += " (the packages available when grading are: " + ", ".join(packages) + ")"
+            packages = []
+        notes.append(note)
     return notes
 
 
