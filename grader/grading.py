@@ -154,6 +154,7 @@ def exercise_outcomes(
             limits=limits,
             available=available_packages(),
         )
+        notes += session.call_notes(exercise)  # said during its graded calls, not at import
         if notes:
             outcomes.append(ExerciseOutcome(exercise, notes=tuple(notes)))
     return tuple(outcomes)

@@ -66,7 +66,9 @@ def note(text: str) -> None:
 
 
 def take() -> list[str]:
-    """The notes said since the last call (the judge words them per cell)."""
+    """The notes said since the last call (the judge words them per cell, or per call)."""
+    if not _pending:  # nearly always, after a graded call
+        return []
     taken = list(_pending)
     _pending.clear()
     return taken

@@ -224,7 +224,28 @@ def handle(
     caps: codec.Caps,
     probes: dict[str, Callable[..., Any]],
 ) -> tuple[dict[str, Any], list[memoryview]]:
-    """Run one call or probe request and build the reply (never raises)."""
+    """Run one call or probe request and build the reply (never raises).
+
+    What the stand-ins said while it ran (``input()`` answered '', CUDA ran
+    on the CPU) goes with the reply as ``notes``: the judge shows each once
+    in that exercise's feedback.
+    """
+    reply, out = _handle(module, header, buffers, path=path, caps=caps, probes=probes)
+    said = standins.take()
+    if said:
+        reply["notes"] = said
+    return reply, out
+
+
+def _handle(
+    module: types.ModuleType,
+    header: dict[str, Any],
+    buffers: Sequence[memoryview],
+    *,
+    path: str,
+    caps: codec.Caps,
+    probes: dict[str, Callable[..., Any]],
+) -> tuple[dict[str, Any], list[memoryview]]:
     rid = header.get("id")
     op, name, seed = header.get("op"), header.get("name"), header.get("seed", 0)
     try:

@@ -47,7 +47,7 @@ from grader.sandbox.trusted.errors import (
     import_fault,
 )
 from grader.sandbox.trusted.limits import Limits
-from grader.sandbox.trusted.units import explain_missing
+from grader.sandbox.trusted.units import add_call_notes, explain_missing
 from grader.sandbox.wire import codec
 
 __all__ = ["InProcessExercise", "InProcessSubmission"]
@@ -97,6 +97,11 @@ class InProcessSubmission:
         handle = self._handles.get(name)
         return list(handle.units) if handle is not None else []
 
+    def call_notes(self, name: str) -> list[str]:
+        """What the stand-ins said during `name`'s calls (none here: they run in the worker)."""
+        handle = self._handles.get(name)
+        return list(handle.call_notes) if handle is not None else []
+
     def source(self, name: str) -> str:
         """The exercise's source text (never executed by this call)."""
         if name not in self._sources:
@@ -137,6 +142,7 @@ class InProcessExercise:
         self.name = name
         self._timeouts = timeouts
         self.units: list[dict[str, Any]] = []
+        self.call_notes: list[str] = []
         self._locate = locate
         self._cells = cells
         self._source = source
@@ -243,6 +249,8 @@ class InProcessExercise:
         if clock.cuts:  # over its deadline, whatever it then did with the interruption
             raise CallTimeout(f"timed out after {limit:g} s while running {target}")
         reply, out = codec.unpack(codec.pack(reply, out))
+        if "notes" in reply:
+            add_call_notes(self.call_notes, reply["notes"], name if op == "call" else None)
         if reply.get("ok") is True:
             value = codec.decode(reply.get("value"), out, self._caps)
             return (value, Trace.from_wire(reply.get("trace"))) if trace else value

@@ -48,7 +48,7 @@ from grader.sandbox.trusted.errors import (
     import_fault,
     start_failure,
 )
-from grader.sandbox.trusted.units import explain_missing
+from grader.sandbox.trusted.units import add_call_notes, explain_missing
 
 if TYPE_CHECKING:
     from grader.sandbox.confined.tracer import Trace
@@ -126,6 +126,11 @@ class SubmissionSandbox:
         """Facts about the cells (or statements) of `name` that did not finish when imported."""
         handle = self._handles.get(name)
         return list(handle.units) if handle is not None else []
+
+    def call_notes(self, name: str) -> list[str]:
+        """What the stand-ins said during `name`'s graded calls, worded, each once."""
+        handle = self._handles.get(name)
+        return list(handle.call_notes) if handle is not None else []
 
     def cells_of(self, name: str) -> list[list[int]] | None:
         """A notebook's code cells as `[module line, cell]` starts; None for a `.py` module."""
@@ -352,6 +357,7 @@ class ExerciseHandle:
             self._failure = ImportFailed(f"{self._display} was not found in your submission",
                                          kind="missing")  # fmt: skip
         self.units: list[dict[str, Any]] = []  # cells that did not finish at the last import
+        self.call_notes: list[str] = []  # what the stand-ins said during its calls
         self._faults = 0  # workers ended while running this exercise's requests
         self._out = _OutputBuffer(self._limits.output_bytes)
 
@@ -554,6 +560,8 @@ class ExerciseHandle:
         if reply.get("id") != rid:
             self._end(wait=0.0)
             raise WorkerCrashed(f"the worker answered another request while running {target}")
+        if "notes" in reply:
+            add_call_notes(self.call_notes, reply["notes"], name if op == "call" else None)
         if reply.get("ok") is True:
             try:
                 with timings.phase("codec"):

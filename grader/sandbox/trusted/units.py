@@ -15,9 +15,10 @@ from typing import Any
 
 from grader.sandbox.trusted.errors import FunctionNotFound, Locate, StudentFault, clean_text
 
-__all__ = ["unit_name", "unit_notes", "why_missing"]
+__all__ = ["add_call_notes", "unit_name", "unit_notes", "why_missing"]
 
 _SHOWN = 200
+_CALL_NOTES = 20  # per exercise: a student's own forged notes cannot flood the feedback
 
 
 def unit_name(fact: dict[str, Any], display: str, locate: Locate | None) -> str:
@@ -100,6 +101,26 @@ def unit_notes(
             packages = []
         notes.append(note)
     return notes
+
+
+def add_call_notes(said: list[str], notes: object, function: str | None) -> None:
+    """Add what the stand-ins said during one graded call (its reply's ``notes``) to `said`.
+
+    Each text once per exercise, worded with the function graded ("in
+    relu_grad (called by the checks): input() returned an empty string: ...",
+    as a cell's is "code cell 2: ..."); `function` is None for the grader's
+    probes, which the student does not know by name.
+    """
+    if not isinstance(notes, list):
+        return
+    who = f"in {function} (called by the checks)" if function else "in your code (run by a check)"
+    for text in notes:
+        if len(said) >= _CALL_NOTES:
+            return
+        if isinstance(text, str):
+            note = f"{who}: {clean_text(text, _SHOWN)}"
+            if note not in said:
+                said.append(note)
 
 
 def why_missing(

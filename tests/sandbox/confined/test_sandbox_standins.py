@@ -137,3 +137,30 @@ def test_a_worker_without_tqdm_installed_still_starts() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "installed" in done.stdout, done.stderr
+
+
+def test_a_note_made_inside_a_graded_call_is_shown_once_in_its_feedback(
+    host: SandboxHost, tmp_path: Path
+) -> None:
+    # input() and .cuda() inside the graded function, not at import: the note once went
+    # nowhere. Every check of relu_grad calls it; the feedback says each note once.
+    from grader.grading import grade_loaded
+    from grader.reports.markdown import feedback_markdown
+
+    solution = (Path(__file__).resolve().parents[3] / "solutions" / "ex08_activations.py")
+    (tmp_path / "ex08_activations.py").write_text(solution.read_text() + (
+        "\n_graded = relu_grad\n\n\ndef relu_grad(x):\n"
+        "    input('continue? ')\n    torch.ones(1).cuda()\n    return _graded(x)\n"
+    ))  # fmt: skip
+    result = grade_loaded(load_submission(tmp_path), host, exercises=["ex08_activations"])
+    assert result.score == result.max_score > 0, [c.message for c in result.checks]
+    (outcome,) = result.outcomes
+    assert outcome.notes == (
+        "in relu_grad (called by the checks): input('continue? ') returned an empty string: "
+        "no one can type while grading",
+        "in relu_grad (called by the checks): CUDA was asked for (.cuda(), .to('cuda') or "
+        "device='cuda'); the grader has no GPU, so it ran on the CPU",
+    )
+    feedback = feedback_markdown(result)
+    assert feedback.count("no one can type while grading") == 1
+    assert feedback.count("the grader has no GPU") == 1
