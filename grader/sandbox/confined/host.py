@@ -464,7 +464,9 @@ def preload(packages: Sequence[str] = ()) -> None:
     from grader.torch_eager import skip_dynamo_import
 
     skip_dynamo_import()  # workers run eager code: 0.9 s less per host start
-    from grader.sandbox.confined import worker
+    from grader.sandbox.confined import warmup, worker
+
+    warmup.warm()  # the libraries' first calls, paid here instead of in every worker
     from grader.sandbox.wire import codec, protocol  # noqa: F401
 
     worker.reset_globals(0)  # its first call imports lazily: pay it once, here

@@ -1,0 +1,50 @@
+"""The template's warm-up: the libraries' first calls, leaving nothing a worker would see."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+# Run in a fresh interpreter: the warm-up trains a model and fits scalers, and
+# this process's torch state belongs to the other tests.
+_PROBE = """
+import json, torch, pandas, sklearn.preprocessing
+from grader.sandbox.confined import warmup
+state = lambda: [torch.is_grad_enabled(), str(torch.get_default_dtype()),
+                 torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()]
+torch.set_num_threads(1)
+was = state()
+for library in (warmup._torch, warmup._pandas, warmup._sklearn):
+    library()  # each raises if its library's API moved (warm() would hide it)
+warmup.warm()
+print(json.dumps({"before": was, "after": state()}))
+"""
+
+
+def test_the_warm_up_runs_every_library_and_leaves_the_global_state_as_it_was() -> None:
+    done = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True,
+                          timeout=120, check=True)  # fmt: skip
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["after"] == seen["before"] == [True, "torch.float32", 1, False]
+
+
+def test_a_library_that_fails_its_warm_up_is_skipped_silently(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from grader.sandbox.confined import warmup
+
+    calls: list[str] = []
+
+    def broken() -> None:
+        calls.append("ran")
+        raise RuntimeError("a library changed its API")
+
+    monkeypatch.setattr(warmup, "_pandas", broken)
+    monkeypatch.setitem(sys.modules, "pandas", sys.modules.get("pandas", object()))
+    monkeypatch.setattr(warmup, "_torch", lambda: None)
+    monkeypatch.setattr(warmup, "_sklearn", lambda: None)
+    warmup.warm()  # does not raise
+    assert calls == ["ran"]
