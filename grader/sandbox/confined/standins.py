@@ -297,15 +297,17 @@ def _seeds_without_stacks() -> None:
     """
     import torch
 
-    for device in (torch.cuda, torch.xpu, torch.mtia):
+    devices: tuple[Any, ...] = (torch.cuda, torch.xpu, torch.mtia)
+    for device in devices:
         lazy = getattr(device, "_lazy_call", None)
         tracker = getattr(device, "_lazy_seed_tracker", None)
         if lazy is None or tracker is None or device.is_initialized():
             continue
         queue = _queue_without_stack(device, lazy, tracker)
-        device._lazy_call = queue  # the seeding functions defined beside it (mtia)
-        if hasattr(getattr(device, "random", None), "_lazy_call"):
-            device.random._lazy_call = queue  # and in its `random` module (cuda, xpu)
+        device._lazy_call = queue  # the seeding functions beside it (mtia)
+        random: Any = getattr(device, "random", None)
+        if hasattr(random, "_lazy_call"):
+            random._lazy_call = queue  # and those in its `random` module (cuda, xpu)
 
 
 def _queue_without_stack(
