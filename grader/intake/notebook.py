@@ -271,7 +271,9 @@ def adapt_script(source: str) -> tuple[str, tuple[str, ...]]:
     first statement that names ``get_ipython``) is replaced by one statement that
     defines :data:`PRELUDE`'s stand-ins, so every other line keeps its number;
     each call gets the same note a notebook's magic gets. A script that never
-    calls it, defines it itself, or has no such line is returned unchanged.
+    calls it, defines it itself, or has no such line is returned unchanged;
+    importing it from IPython does not count as defining it (outside a kernel
+    IPython's returns None; the worker makes it return the stand-in).
     """
     tree = _parse_quietly(source)
     if tree is None or "get_ipython" not in source:
@@ -283,7 +285,7 @@ def adapt_script(source: str) -> tuple[str, tuple[str, ...]]:
             defines_it = defines_it or not isinstance(node.ctx, ast.Load)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             defines_it = defines_it or node.name == "get_ipython"
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+        elif isinstance(node, (ast.Import, ast.ImportFrom)) and not _from_ipython(node):
             defines_it = defines_it or any(
                 (alias.asname or alias.name) == "get_ipython" for alias in node.names
             )
@@ -297,6 +299,14 @@ def adapt_script(source: str) -> tuple[str, tuple[str, ...]]:
         extra = len(notes) - _MAX_NOTES + 1
         notes = [*notes[: _MAX_NOTES - 1], f"... and {extra} more notes about magics"]
     return "\n".join(lines), tuple(notes)
+
+
+def _from_ipython(node: ast.Import | ast.ImportFrom) -> bool:
+    """``from IPython import get_ipython``: None outside a kernel, so the stand-in goes in.
+
+    (The worker makes IPython's own function hand this module's stand-in shell back.)
+    """
+    return isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "IPython"
 
 
 def _stand_in_line(tree: ast.Module, lines: list[str]) -> int | None:

@@ -482,7 +482,8 @@ def test_vscode_export_runs_with_a_stand_in_and_keeps_its_line_numbers(
     "source",
     [
         "def area(r):\n    return r\n",  # never calls it
-        "from IPython import get_ipython\nget_ipython()\n",  # brings its own
+        "from shell_tools import get_ipython\n\nget_ipython()\n",  # brings its own (not
+        # IPython's: None outside a kernel, so that one gets the stand-in all the same)
         "def get_ipython():\n    return None\nget_ipython()\n",  # defines it
         "x = 1\nget_ipython().system('ls')\n",  # no free line before the call
         "# %%\nfrom __future__ import annotations\nget_ipython()\n",  # line 2 must stay first

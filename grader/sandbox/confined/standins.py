@@ -18,7 +18,12 @@ code cell:
   namespace, seccomp), with "grading runs offline" added to its message;
 * matplotlib uses its non-interactive Agg backend (``plt.show()`` does
   nothing, ``savefig`` writes into the scratch folder), and tqdm bars,
-  ``tqdm.notebook`` included, write nothing.
+  ``tqdm.notebook`` included, write nothing;
+* IPython's own ``get_ipython()`` (``from IPython import get_ipython``), which
+  returns None outside a kernel, gives the student's code the same stand-in
+  shell as the plain ``get_ipython()`` of the notebook prelude
+  (``grader.intake.notebook.PRELUDE``), so its magics do what a notebook's
+  do; a library asking it still gets None, as outside a kernel.
 
 These run with the student's code and are conveniences, not defences: a
 student who undoes one only loses its note. Imports only the standard library
@@ -52,6 +57,8 @@ _FACTORIES = (
     "logspace", "ones", "ones_like", "rand", "rand_like", "randint", "randint_like", "randn",
     "randn_like", "randperm", "tensor", "zeros", "zeros_like",
 )  # fmt: skip
+# What the notebook prelude (grader.intake.notebook.PRELUDE) names its stand-in shell.
+_PRELUDE_SHELL = "_grader_ipython"
 _CUDA_NOTE = (
     "CUDA was asked for (.cuda(), .to('cuda') or device='cuda'); the grader has no GPU, "
     "so it ran on the CPU"
@@ -93,6 +100,8 @@ def install() -> None:
         _silent_tqdm()
     _cuda_on_cpu()
     _offline_errors()
+    if "IPython" in sys.modules:  # imported before us: patch it now, not on its import
+        _prelude_shell(sys.modules["IPython"])
 
 
 def _silent_tqdm() -> None:
@@ -197,8 +206,52 @@ def _tqdm_notebook(name: str) -> types.ModuleType:
     return module
 
 
+class _ThenPatch(importlib.abc.Loader):
+    """The real module's loader, then `patch(module)` once it has run."""
+
+    def __init__(self, loader: importlib.abc.Loader, patch: Callable[[types.ModuleType], None]):
+        self.loader = loader
+        self.patch = patch
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        self.loader.exec_module(module)
+        with contextlib.suppress(Exception):  # a stand-in that cannot go in: the real one
+            self.patch(module)
+
+    def __getattr__(self, name: str) -> Any:  # get_source, get_resource_reader, ...
+        return getattr(self.loader, name)
+
+
+def _prelude_shell(ipython: types.ModuleType) -> None:
+    """IPython's `get_ipython()`: the real shell if any, else the caller's prelude shell.
+
+    Only a caller whose module defines the prelude's shell (a converted
+    notebook, an adapted script) gets it; libraries that ask IPython whether
+    a kernel runs (tqdm.auto, matplotlib) still hear None.
+    """
+    from IPython.core import getipython
+
+    real = getipython.get_ipython
+
+    def get_ipython() -> Any:
+        shell = real()
+        if shell is None:
+            shell = sys._getframe(1).f_globals.get(_PRELUDE_SHELL)
+        return shell
+
+    functools.update_wrapper(get_ipython, real)
+    getipython.get_ipython = get_ipython
+    ipython.get_ipython = get_ipython  # type: ignore[attr-defined]
+
+
 class _StandInFinder(importlib.abc.MetaPathFinder):
-    """Finds `google.colab` (and its modules) and `tqdm.notebook` before the real ones."""
+    """Finds `google.colab` (and its modules) and `tqdm.notebook` before the real ones.
+
+    And IPython, the real one, whose `get_ipython` it patches once imported.
+    """
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None
@@ -209,6 +262,11 @@ class _StandInFinder(importlib.abc.MetaPathFinder):
             )
         if fullname == "tqdm.notebook":
             return importlib.machinery.ModuleSpec(fullname, _Loader(_tqdm_notebook))
+        if fullname == "IPython":
+            spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+            if spec is not None and spec.loader is not None:
+                spec.loader = _ThenPatch(spec.loader, _prelude_shell)
+            return spec
         return None
 
 

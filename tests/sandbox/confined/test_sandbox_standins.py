@@ -165,6 +165,7 @@ def test_a_note_made_inside_a_graded_call_is_shown_once_in_its_feedback(
     assert feedback.count("no one can type while grading") == 1
     assert feedback.count("the grader has no GPU") == 1
 
+
 def test_manual_seed_still_seeds_and_queues_accelerator_seeds_without_a_stack(
     host: SandboxHost,
 ) -> None:
@@ -188,3 +189,35 @@ def test_manual_seed_still_seeds_and_queues_accelerator_seeds_without_a_stack(
     expected = torch.Generator().manual_seed(7)
     assert first == again == torch.rand(3, generator=expected).tolist()
     assert stacks == [0]  # queued for a CUDA that never comes, with no stack trace
+
+
+def test_get_ipython_imported_from_ipython_is_the_stand_in_shell(
+    host: SandboxHost, tmp_path: Path
+) -> None:
+    # Outside a kernel IPython's own get_ipython() returns None, so a notebook that
+    # imported it failed on its first magic, and so did the rest of that cell.
+    value, notes = _grade(host, tmp_path / "nb", [
+        "from IPython import get_ipython\n"
+        "get_ipython().run_line_magic('matplotlib', 'inline')\n"
+        "from IPython.core.getipython import get_ipython as shell\n"
+        "shell().run_line_magic('load_ext', 'autoreload')\n" + RELU_GRAD,
+    ])  # fmt: skip
+    assert value == 1.0
+    assert notes == []  # nothing failed: the magics' notes are intake's, below
+    src = load_submission(tmp_path / "nb").exercises["ex08_activations"]
+    assert "code cell 1, line 2: `%matplotlib inline` has no effect when grading" in src.notes
+
+
+def test_a_script_that_imports_get_ipython_gets_the_stand_in_shell(
+    host: SandboxHost, tmp_path: Path
+) -> None:
+    # A VS Code export that imports get_ipython itself: the stand-in goes in all the same.
+    (tmp_path / "ex08_activations.py").write_text(
+        "from IPython import get_ipython\n\n# %%\n"
+        "get_ipython().run_line_magic('matplotlib', 'inline')\n\n# %%\n" + RELU_GRAD
+    )
+    src = load_submission(tmp_path).exercises["ex08_activations"]
+    assert src.notes == ("line 4: `%matplotlib inline` has no effect when grading",)
+    with host.submission({"ex08_activations": src.source}) as student:
+        assert student.exercise("ex08_activations").call("relu_grad", 2.0) == 1.0
+        assert student.unit_failures("ex08_activations") == []
