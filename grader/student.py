@@ -13,7 +13,11 @@ the in-process backend works everywhere students work (macOS, Windows,
 Jupyter), while the sandbox needs Linux. Values still cross the same codec as
 in grading, so the checks see exactly what they will see when graded.
 ``sandbox=True`` (``grader check --sandbox``) uses the real sandbox host
-instead, with its time and memory limits, on Linux.
+instead, with its memory limits too, on Linux. Either way a check sees what
+grading shows it: the limits are the assignment's (and ``--limit``'s), each
+call is cut at its time limit (in this process by ``SIGALRM``, so not on
+Windows), a notebook runs cell by cell, and a line is named "code cell N,
+line M".
 """
 
 from __future__ import annotations

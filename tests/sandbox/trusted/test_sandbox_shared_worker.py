@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, replace
+from pathlib import Path
 
 import pytest
 
@@ -286,3 +287,29 @@ def test_a_missing_package_at_worker_start_says_to_reinstall(
         "the grader's worker could not start: ModuleNotFoundError: No module named 'tqdm' "
         "(reinstall the grader's environment (make install) and grade again)"
     )
+
+
+def test_a_worker_start_failure_is_our_fault_in_the_feedback_and_named_in_the_staff_log(
+    host: SandboxHost, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from grader.grading import grade_loaded
+    from grader.intake import load_submission
+    from grader.model import CheckStatus
+    from grader.reports.text import STAFF_LINE
+    from grader.sandbox.trusted import session
+
+    def without_cell_timeout(limits: Limits) -> dict[str, object]:
+        values = asdict(limits)
+        del values["cell_timeout"]
+        return values
+
+    monkeypatch.setattr(session, "asdict", without_cell_timeout)
+    solution = Path(__file__).resolve().parents[3] / "solutions" / "ex08_activations.py"
+    (tmp_path / "ex08_activations.py").write_text(solution.read_text())
+    result = grade_loaded(load_submission(tmp_path), host, exercises=["ex08_activations"])
+    assert result.checks and all(c.status is CheckStatus.GRADER_ERROR for c in result.checks)
+    from grader.reports.markdown import feedback_markdown
+
+    feedback = feedback_markdown(result)
+    assert STAFF_LINE in feedback and "exit code" not in feedback
+    assert "the grader's worker could not start: KeyError: 'cell_timeout'" in result.staff_log
