@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 __all__ = ["add", "enable", "phase", "scope", "take"]
 
@@ -41,12 +41,22 @@ def add(name: str, seconds: float) -> None:
     slot[1] += 1
 
 
-@contextmanager
-def phase(name: str) -> Iterator[None]:
-    """Time the block as phase ``name``."""
+def phase(name: str) -> AbstractContextManager[None]:
+    """Time the block as phase ``name``.
+
+    Off, it is one shared do-nothing context: grading enters a few per call a
+    check makes, and a generator-based one costs microseconds each.
+    """
     if not _state["on"]:
-        yield
-        return
+        return _OFF
+    return _timed(name)
+
+
+_OFF = nullcontext()
+
+
+@contextmanager
+def _timed(name: str) -> Iterator[None]:
     started = time.perf_counter()
     try:
         yield

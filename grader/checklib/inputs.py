@@ -10,9 +10,10 @@ for a new term. A private
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -67,9 +68,31 @@ def secret() -> str:
 
 def seed_for(name: str) -> int:
     """A 31-bit seed for the input called ``name``."""
-    secret_value = secret()
+    return _seed(secret(), name)
+
+
+@functools.lru_cache(maxsize=8192)
+def _seed(secret_value: str, name: str) -> int:
     digest = hashlib.sha256(f"{secret_value}:{name}".encode()).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFF_FFFF
+
+
+# Every submission's checks ask for the same named inputs: each is made once per
+# judge (and secret) and handed out as a copy, so a check that changes its input
+# in place changes nothing for the next submission.
+_MADE: dict[tuple[Any, ...], Any] = {}
+_MAX_MADE = 4096
+
+
+def _kept(key: tuple[Any, ...], make: Callable[[], torch.Tensor]) -> torch.Tensor:
+    key = (secret(), *key)
+    value = _MADE.get(key)
+    if value is None:
+        value = make()
+        if len(_MADE) < _MAX_MADE:
+            _MADE[key] = value.clone()
+        return value
+    return value.clone()
 
 
 def worker_seed(name: str) -> int:
@@ -104,12 +127,18 @@ def seeded(seed: int) -> Iterator[None]:
 
 def logits(name: str, *shape: int, scale: float = 2.0, shift: float = 0.0) -> torch.Tensor:
     """Normal values times ``scale`` plus ``shift``, float32."""
-    return torch.randn(*shape, generator=generator(name)) * scale + shift
+    return _kept(
+        ("logits", name, shape, scale, shift),
+        lambda: torch.randn(*shape, generator=generator(name)) * scale + shift,
+    )
 
 
 def uniform(name: str, *shape: int, low: float = -1.0, high: float = 1.0) -> torch.Tensor:
     """Uniform values in ``[low, high)``, float32."""
-    return torch.rand(*shape, generator=generator(name)) * (high - low) + low
+    return _kept(
+        ("uniform", name, shape, low, high),
+        lambda: torch.rand(*shape, generator=generator(name)) * (high - low) + low,
+    )
 
 
 def probabilities(name: str, *shape: int, low: float = 0.05, high: float = 0.95) -> torch.Tensor:
@@ -119,6 +148,11 @@ def probabilities(name: str, *shape: int, low: float = 0.05, high: float = 0.95)
 
 def targets(name: str, n: int, num_classes: int, *, all_classes: bool = True) -> torch.Tensor:
     """``n`` int64 class labels below ``num_classes``; every class appears when it can."""
+    return _kept(("targets", name, n, num_classes, all_classes),
+                 lambda: _targets(name, n, num_classes, all_classes))  # fmt: skip
+
+
+def _targets(name: str, n: int, num_classes: int, all_classes: bool) -> torch.Tensor:
     labels = torch.randint(num_classes, (n,), generator=generator(name))
     if all_classes and n >= num_classes:
         labels[:num_classes] = torch.randperm(num_classes, generator=generator(name + "/perm"))
@@ -128,6 +162,10 @@ def targets(name: str, n: int, num_classes: int, *, all_classes: bool = True) ->
 
 def distinct_scores(name: str, n: int, k: int, *, gap: float = 0.05) -> torch.Tensor:
     """Scores whose row maxima beat the runner-up by at least ``gap`` (argmax has no ties)."""
+    return _kept(("distinct", name, n, k, gap), lambda: _distinct(name, n, k, gap))
+
+
+def _distinct(name: str, n: int, k: int, gap: float) -> torch.Tensor:
     scores = logits(name, n, k)
     top2 = scores.topk(2, dim=-1).values if k > 1 else None
     if top2 is not None:
@@ -143,10 +181,15 @@ def model_spec(name: str, layers: list[list[Any]]) -> dict[str, Any]:
     The state is explicit, so the worker's model and the parent's are the same
     whatever either side's RNG holds.
     """
-    with seeded(seed_for(name)):
-        model = build_model({"layers": layers})
-    state = {key: value.detach().clone() for key, value in model.state_dict().items()}
-    return {"layers": layers, "state": state}
+    made = (secret(), "model", name, repr(layers))
+    state = _MADE.get(made)
+    if state is None:
+        with seeded(seed_for(name)):
+            model = build_model({"layers": layers})
+        state = {key: value.detach().clone() for key, value in model.state_dict().items()}
+        if len(_MADE) < _MAX_MADE:
+            _MADE[made] = state
+    return {"layers": layers, "state": {k: v.clone() for k, v in state.items()}}
 
 
 def build(spec: dict[str, Any]) -> torch.nn.Sequential:

@@ -272,6 +272,19 @@ def test_inputs_are_named_deterministic_and_secret_dependent(
     assert os.environ["GRADER_CHECK_SEED"] == "another term"
 
 
+def test_a_kept_input_is_handed_out_as_a_copy() -> None:
+    """Inputs are made once per judge; a check that edits one in place changes no other."""
+    first = _inputs.logits("kept", 2, 3)
+    first += 100.0
+    assert not torch.equal(first, _inputs.logits("kept", 2, 3))
+    spec = _inputs.model_spec("kept.model", [["linear", 2, 1]])
+    spec["state"]["0.weight"].zero_()
+    again = _inputs.model_spec("kept.model", [["linear", 2, 1]])
+    assert bool(again["state"]["0.weight"].abs().sum() > 0)
+    fresh = torch.randn(2, 3, generator=_inputs.generator("kept")) * 2.0
+    assert torch.equal(_inputs.logits("kept", 2, 3), fresh)
+
+
 def test_input_helpers_keep_their_promises() -> None:
     labels = _inputs.targets("t", 9, 4)
     assert labels.dtype == torch.int64 and set(labels.tolist()) == {0, 1, 2, 3}

@@ -31,6 +31,9 @@ class LimitError(GraderError):
     """A limit's name or value is wrong, in the assignment file or on the command line."""
 
 
+_CAPS: dict[int, Any] = {}  # value_bytes -> codec.Caps (frozen: safe to share)
+
+
 @dataclass(frozen=True)
 class Limits:
     """Bounds on every worker of a host (docs/threats.md G5); small values make tests fast."""
@@ -81,10 +84,13 @@ class Limits:
         return asdict(self)
 
     def caps(self) -> codec.Caps:
-        """The codec caps matching these limits."""
+        """The codec caps matching these limits (made once: asked for on every call)."""
         from grader.sandbox.wire import codec
 
-        return codec.Caps(max_bytes=self.value_bytes)
+        made = _CAPS.get(self.value_bytes)
+        if made is None:
+            made = _CAPS[self.value_bytes] = codec.Caps(max_bytes=self.value_bytes)
+        return made
 
     def frame_bytes(self) -> int:
         """Largest frame: the value cap plus room for its JSON header."""

@@ -464,12 +464,18 @@ def pack(header: dict[str, Any], buffers: Sequence[memoryview]) -> bytes:
     """
     head = dict(header)
     head["buffers"] = [b.nbytes for b in buffers]
-    text = json.dumps(head, allow_nan=False, separators=(",", ":")).encode()
+    text = _ENCODER.encode(head).encode()
     return b"".join([_LEN.pack(len(text)), text, *buffers])
 
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"non-finite literal {name}")
+
+
+# Made once: `json.dumps`/`json.loads` with options build a new encoder or decoder
+# (and its scanner) on every frame, twice per call a check makes.
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
 
 
 def unpack(blob: bytes | bytearray | memoryview) -> tuple[dict[str, Any], list[memoryview]]:
@@ -482,7 +488,7 @@ def unpack(blob: bytes | bytearray | memoryview) -> tuple[dict[str, Any], list[m
     if end > view.nbytes:
         raise _malformed("header length past the end of the frame")
     try:
-        head = json.loads(str(view[_LEN.size : end], "utf-8"), parse_constant=_refuse_constant)
+        head = _DECODER.decode(str(view[_LEN.size : end], "utf-8"))
     except (ValueError, RecursionError) as exc:
         raise _malformed(f"bad JSON header ({qualname(exc)})") from None
     if type(head) is not dict:
