@@ -452,9 +452,12 @@ def preload(packages: Sequence[str] = ()) -> None:
     """
     import importlib
 
-    for name in (*_PRELOAD, *packages):
-        with contextlib.suppress(ImportError):
-            importlib.import_module(name)
+    from grader.sandbox.confined import lazy_imports
+
+    with lazy_imports.deferred(keep=packages):  # scipy.stats, say: loaded if a worker uses it
+        for name in (*_PRELOAD, *packages):
+            with contextlib.suppress(ImportError):
+                importlib.import_module(name)
     import torch
 
     torch.set_num_threads(1)

@@ -221,3 +221,17 @@ def test_a_script_that_imports_get_ipython_gets_the_stand_in_shell(
     with host.submission({"ex08_activations": src.source}) as student:
         assert student.exercise("ex08_activations").call("relu_grad", 2.0) == 1.0
         assert student.unit_failures("ex08_activations") == []
+
+
+def test_a_module_the_template_deferred_loads_in_the_worker_on_first_use(
+    host: SandboxHost,
+) -> None:
+    """scipy.stats is left unloaded by the template; a student's use of it still works."""
+    source = (
+        "import sys\n\n"
+        "def cdf():\n"
+        "    from scipy import stats\n"
+        "    return float(stats.norm.cdf(0.0))\n"
+    )
+    with host.submission({"ex08_activations": source}) as student:
+        assert student.exercise("ex08_activations").call("cdf", timeout=30) == 0.5

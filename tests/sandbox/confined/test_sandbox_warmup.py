@@ -48,3 +48,29 @@ def test_a_library_that_fails_its_warm_up_is_skipped_silently(
     monkeypatch.setattr(warmup, "_sklearn", lambda: None)
     warmup.warm()  # does not raise
     assert calls == ["ran"]
+
+
+_DEFERRED = """
+import json, sys
+from grader.sandbox.confined import host
+host.preload(sys.argv[1:])
+loaded = "scipy.stats._stats_py" in sys.modules
+import scipy.stats  # a student's import: runs the module now
+print(json.dumps({"loaded_by_preload": loaded, "cdf": float(scipy.stats.norm.cdf(0.0))}))
+"""
+
+
+def _preload(*packages: str) -> dict[str, object]:
+    done = subprocess.run([sys.executable, "-c", _DEFERRED, *packages], capture_output=True,
+                          text=True, timeout=120, check=True)  # fmt: skip
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_scipy_stats_waits_for_its_first_use_unless_the_assignment_names_it() -> None:
+    """scikit-learn imports scipy.stats for a helper scalers never call: ~0.25 s, ~20 MB."""
+    assert _preload("sklearn.preprocessing") == {"loaded_by_preload": False, "cdf": 0.5}
+    assert _preload("sklearn.preprocessing", "scipy.stats") == {
+        "loaded_by_preload": True,
+        "cdf": 0.5,
+    }
