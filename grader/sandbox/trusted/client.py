@@ -197,7 +197,9 @@ class SandboxHost:
         if self._require is not None and levels.missing_for(self._require, planned):
             raise IsolationError(self._refusal(planned))
         for note in self._unannounced:  # grading goes on without it: say so, once
-            print(f"warning: sandbox: {note}", file=sys.stderr, flush=True)
+            # To the real stderr: a judge may be rehearsing its checks meanwhile, and
+            # pytest's capture of sys.stderr would swallow the warning.
+            os.write(2, f"warning: sandbox: {note}\n".encode(errors="backslashreplace"))
         self._unannounced.clear()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
