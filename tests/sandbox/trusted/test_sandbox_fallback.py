@@ -62,7 +62,7 @@ def broken_namespaces(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_namespace_setup_failure_falls_back_to_l2_and_says_why(
-    template: HostTemplate, broken_namespaces: None, capsys: pytest.CaptureFixture[str]
+    template: HostTemplate, broken_namespaces: None, capfd: pytest.CaptureFixture[str]
 ) -> None:
     with SandboxHost(LIMITS, template=template.channel()) as host:
         isolation = host.isolation
@@ -78,7 +78,7 @@ def test_a_namespace_setup_failure_falls_back_to_l2_and_says_why(
     fell = [note for note in recorded if note.startswith("namespaces: not in force: ")]
     assert fell and "FileNotFoundError" in fell[0] and GONE in fell[0], recorded
     assert "graded without it" in fell[0]
-    assert "warning: sandbox: namespaces: not in force: " in capsys.readouterr().err
+    assert "warning: sandbox: namespaces: not in force: " in capfd.readouterr().err
 
 
 def test_a_required_level_refuses_naming_the_setup_failure(
@@ -93,15 +93,15 @@ def test_a_required_level_refuses_naming_the_setup_failure(
 
 
 def test_a_required_level_the_fallback_still_meets_grades_and_warns(
-    template: HostTemplate, broken_namespaces: None, capsys: pytest.CaptureFixture[str]
+    template: HostTemplate, broken_namespaces: None, capfd: pytest.CaptureFixture[str]
 ) -> None:
     with SandboxHost(LIMITS, require="L2", template=template.channel()) as host:
         assert host.isolation.level == "L2"
-    assert "warning: sandbox: namespaces: not in force: " in capsys.readouterr().err
+    assert "warning: sandbox: namespaces: not in force: " in capfd.readouterr().err
 
 
 def test_a_uid_switch_that_does_not_stick_falls_back_and_says_why(
-    template: HostTemplate, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    template: HostTemplate, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
     """``GRADER_SANDBOX_USER=4294967295:65534``: uid -1 means "unchanged" to setresuid,
     so the host stays root; it notices, names the layer and exits, and the judge goes on
@@ -122,21 +122,21 @@ def test_a_uid_switch_that_does_not_stick_falls_back_and_says_why(
     assert isolation.level == "L2" and "uid-switch" not in isolation.layers
     fell = [note for note in isolation.notes if note.startswith("uid-switch: not in force: ")]
     assert fell and "did not stick" in fell[0], isolation.notes
-    assert "warning: sandbox: uid-switch: not in force: " in capsys.readouterr().err
+    assert "warning: sandbox: uid-switch: not in force: " in capfd.readouterr().err
 
 
 def test_a_host_told_of_a_failure_starts_without_that_layer_and_warns_no_more(
-    template: HostTemplate, broken_namespaces: None, capsys: pytest.CaptureFixture[str]
+    template: HostTemplate, broken_namespaces: None, capfd: pytest.CaptureFixture[str]
 ) -> None:
     """A forked judge's host: the judge it was forked from already met the failure."""
     with SandboxHost(LIMITS, template=template.channel()) as first:
         failed = first.failed
     assert [failure.layer for failure in failed] == ["namespaces"]
-    capsys.readouterr()
+    capfd.readouterr()
     with SandboxHost(LIMITS, template=template.channel(), failed=failed) as second:
         assert second.isolation.level == "L2"
         assert any(n.startswith("namespaces: not in force: ") for n in second.isolation.notes)
-    assert "warning" not in capsys.readouterr().err
+    assert "warning" not in capfd.readouterr().err
 
 
 BROKEN_JUDGE = f"""\
