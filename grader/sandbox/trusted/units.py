@@ -107,7 +107,7 @@ def add_call_notes(said: list[str], notes: object, function: str | None) -> None
     """Add what the stand-ins said during one graded call (its reply's ``notes``) to `said`.
 
     Each text once per exercise, worded with the function graded ("in
-    relu_grad (called by the checks): input() returned an empty string: ...",
+    step (called by the checks): input() returned an empty string: ...",
     as a cell's is "code cell 2: ..."); `function` is None for the grader's
     probes, which the student does not know by name.
     """
