@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
+from notebook_files import write_notebook
 
 from grader.grading import exercise_outcomes
 from grader.intake import load_submission
@@ -20,16 +20,6 @@ from grader.sandbox.trusted.inprocess import InProcessSubmission
 REPO = Path(__file__).resolve().parents[3]
 SOLUTION = (REPO / "solutions" / "ex08_activations.py").read_text()
 LIMITS = Limits(import_timeout=4.0, cell_timeout=0.5)
-
-
-def _notebook(folder: Path, cells: list[str]) -> Path:
-    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
-        {"cell_type": "code", "metadata": {}, "source": c, "outputs": [], "execution_count": None}
-        for c in cells
-    ]}  # fmt: skip
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "ex08_activations.ipynb").write_text(json.dumps(nb))
-    return folder
 
 
 def _run(
@@ -52,7 +42,7 @@ def _run(
 
 
 def test_a_failing_import_an_endless_loop_and_an_error_cost_nothing(tmp_path: Path) -> None:
-    folder = _notebook(
+    folder = write_notebook(
         tmp_path / "nb",
         ["import seaborn as sns\n", SOLUTION, "while True:\n    pass\n", "x = undefined_name\n"],
     )
@@ -75,7 +65,7 @@ def test_a_failing_import_an_endless_loop_and_an_error_cost_nothing(tmp_path: Pa
 
 def test_a_function_missing_because_its_cell_failed_says_so(tmp_path: Path) -> None:
     defines = "def relu_grad(x):\n    return 1.0\n\ndef elu_manual(x):\n    return x\n"
-    folder = _notebook(tmp_path / "nb", ["import torch\nraise ValueError('demo')\n" + defines])
+    folder = write_notebook(tmp_path / "nb", ["import torch\nraise ValueError('demo')\n" + defines])
     value, outcomes = _run(folder, "relu_grad", 1.5)
     assert isinstance(value, FunctionNotFound)
     assert value.message == (
@@ -93,7 +83,7 @@ def test_a_py_file_runs_statement_by_statement(tmp_path: Path) -> None:
 
 
 def test_top_level_await_runs_as_ipython_runs_it(tmp_path: Path) -> None:
-    folder = _notebook(
+    folder = write_notebook(
         tmp_path / "nb",
         ["import asyncio\nawait asyncio.sleep(0)\nREADY = True\n", SOLUTION],
     )
@@ -182,7 +172,7 @@ def test_plots_and_progress_bars_run_and_cost_nothing(tmp_path: Path) -> None:
         "plt.plot([1, 2], [3, 4])\nplt.savefig(io.BytesIO(), format='png')\nplt.show()\n"
     )
     bars = "from tqdm.auto import tqdm\nfor _ in tqdm(range(3), disable=True):\n    pass\n"
-    folder = _notebook(tmp_path / "nb", [SOLUTION, plots, bars])
+    folder = write_notebook(tmp_path / "nb", [SOLUTION, plots, bars])
     # A first matplotlib import may build its font cache: a generous cell budget here.
     value, outcomes = _run(folder, "relu_grad", 2.0, limits=Limits(cell_timeout=10.0))
     assert value == 1.0 and outcomes == ()
@@ -203,7 +193,7 @@ def test_a_cell_over_its_budget_inside_a_library_import_is_cut_only_after_it(
     monkeypatch.syspath_prepend(str(tmp_path / "lib"))
     monkeypatch.delitem(__import__("sys").modules, "slowlib_i13", raising=False)
     cell = "import slowlib_i13\nassert slowlib_i13.READY\nLOADED = True\nwhile True:\n    pass\n"
-    folder = _notebook(tmp_path / "nb", [cell, SOLUTION])
+    folder = write_notebook(tmp_path / "nb", [cell, SOLUTION])
     value, outcomes = _run(folder, "relu_grad", 1.5)
     assert value == 1.0
     notes = "\n".join(outcomes[0].notes)

@@ -7,13 +7,13 @@ the function grades, and the note says what the stand-in did.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from notebook_files import write_notebook
 
 from grader.intake import load_submission
 from grader.sandbox.trusted.client import Limits, SandboxHost
@@ -31,12 +31,7 @@ def host() -> Iterator[SandboxHost]:
 
 def _grade(host: SandboxHost, folder: Path, cells: list[str]) -> tuple[object, list[str]]:
     """Convert `cells` as a notebook, import it in a worker; relu_grad(2.0) and the notes."""
-    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
-        {"cell_type": "code", "metadata": {}, "source": c, "outputs": [], "execution_count": None}
-        for c in cells
-    ]}  # fmt: skip
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "ex08_activations.ipynb").write_text(json.dumps(nb))
+    write_notebook(folder, cells)
     src = load_submission(folder).exercises["ex08_activations"]
     with host.submission(
         {"ex08_activations": src.source},
