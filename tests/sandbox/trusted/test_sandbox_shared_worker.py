@@ -226,11 +226,9 @@ def test_a_name_that_is_not_a_module_name_is_refused(host: SandboxHost) -> None:
             host.submission({name: "x = 1\n"})
 
 
-def test_a_worker_that_cannot_start_names_its_cause_and_blames_no_one(
-    host: SandboxHost, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A judge and a host of different versions: the worker's limits lack a key it needs.
-    # It once died with a bare "exited during import (exit code 70)" for every exercise.
+@pytest.fixture
+def limits_missing_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A judge and a host of different versions: the worker's limits lack a key it needs."""
     from grader.sandbox.trusted import session
 
     def without_cell_timeout(limits: Limits) -> dict[str, object]:
@@ -239,6 +237,12 @@ def test_a_worker_that_cannot_start_names_its_cause_and_blames_no_one(
         return values
 
     monkeypatch.setattr(session, "asdict", without_cell_timeout)
+
+
+def test_a_worker_that_cannot_start_names_its_cause_and_blames_no_one(
+    host: SandboxHost, limits_missing_a_key: None
+) -> None:
+    # It once died with a bare "exited during import (exit code 70)" for every exercise.
     with host.submission({"ex01_plain": PLAIN, "ex02_crash": CRASHER}) as student:
         with pytest.raises(WorkerStartFailed) as failed:
             student.exercise("ex01_plain").call("pid")
@@ -290,20 +294,13 @@ def test_a_missing_package_at_worker_start_says_to_reinstall(
 
 
 def test_a_worker_start_failure_is_our_fault_in_the_feedback_and_named_in_the_staff_log(
-    host: SandboxHost, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    host: SandboxHost, limits_missing_a_key: None, tmp_path: Path
 ) -> None:
     from grader.grading import grade_loaded
     from grader.intake import load_submission
     from grader.model import CheckStatus
     from grader.reports.text import STAFF_LINE
-    from grader.sandbox.trusted import session
 
-    def without_cell_timeout(limits: Limits) -> dict[str, object]:
-        values = asdict(limits)
-        del values["cell_timeout"]
-        return values
-
-    monkeypatch.setattr(session, "asdict", without_cell_timeout)
     solution = Path(__file__).resolve().parents[3] / "solutions" / "ex08_activations.py"
     (tmp_path / "ex08_activations.py").write_text(solution.read_text())
     result = grade_loaded(load_submission(tmp_path), host, exercises=["ex08_activations"])
