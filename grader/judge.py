@@ -74,12 +74,12 @@ def _warm(exercises: list[str] | None = None) -> None:
     from grader import runner
 
     runner.prepare(exercises)  # collected here, beside the template's imports, not after them
-    _rehearse(exercises)
     # The objects the imports made are never garbage: out of the collector's sight
     # (freezing is instant; a collection first would cost ~0.12 s of the cold
     # start), a full collection costs ~10 ms instead of ~110, and does not write
     # to (and so un-share) every page the forked judges share with this one.
     gc.freeze()
+    _rehearse(exercises)  # after the freeze: what it leaves behind stays collectable
 
 
 def _rehearse(exercises: list[str] | None) -> None:
