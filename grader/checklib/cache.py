@@ -40,7 +40,7 @@ __all__ = ["clear", "flush", "folder", "memo", "on_disk", "use_disk"]
 T = TypeVar("T")
 _Key = tuple[str, tuple[Any, ...]]
 _STORE: dict[_Key, Any] = {}
-_ON_DISK: dict[str, Any] = {}  # repr(key) -> value, as read from the file in `_FILE`
+_ON_DISK: dict[str, Any] = {}  # _disk_key(key) -> value, as read from the file in `_FILE`
 _FILE: list[Path] = []  # this fingerprint's file, once `use_disk` was called
 _NEW: set[_Key] = set()  # computed here, not yet written
 _LIBRARIES = ("torch", "numpy", "pandas", "scikit-learn")
@@ -60,7 +60,7 @@ def memo(factory: Callable[..., T]) -> Callable[..., T]:
     def cached(*args: Any) -> T:
         key = (f"{factory.__module__}.{factory.__qualname__}", args)
         if key not in _STORE:
-            stored = _ON_DISK.get(repr(key), _MISSING)
+            stored = _ON_DISK.get(_disk_key(key) or "", _MISSING)
             if stored is _MISSING:
                 with timings.phase("reference"):
                     _STORE[key] = factory(*args)
@@ -70,6 +70,27 @@ def memo(factory: Callable[..., T]) -> Callable[..., T]:
         return _clone(_STORE[key])
 
     return cached
+
+
+def _disk_key(key: _Key) -> str | None:
+    """``key`` spelled as every run spells it, or None if it has no such spelling.
+
+    A reference function among the arguments is named by its module and
+    qualified name: its ``repr`` holds its address, which differs in every
+    process, so a value keyed by it was never read back and every run added
+    it to the file again. Any other argument whose ``repr`` holds an address
+    keeps its value in memory only.
+    """
+    name = repr((key[0], _named(key[1])))
+    return None if " at 0x" in name else name
+
+
+def _named(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return type(value)(_named(item) for item in value)
+    if callable(value) and hasattr(value, "__module__") and hasattr(value, "__qualname__"):
+        return f"<{value.__module__}.{value.__qualname__}>"
+    return value
 
 
 def clear() -> None:
@@ -112,9 +133,12 @@ def flush() -> None:
 
     merged = dict(_ON_DISK)
     for key in _NEW:
+        name = _disk_key(key)
+        if name is None:  # no name that a later run would spell the same: memory only
+            continue
         with contextlib.suppress(codec.CodecError):  # not plain data: memory only
             codec.encode(_STORE[key])
-            merged[repr(key)] = _STORE[key]
+            merged[name] = _STORE[key]
     _NEW.clear()
     with contextlib.suppress(OSError, codec.CodecError):
         blob = codec.dumps(merged, role="expected values")

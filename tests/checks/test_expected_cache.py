@@ -67,7 +67,7 @@ def test_values_read_back_are_the_values_computed(folder: Path) -> None:
     _cache.use_disk(SOURCES)
     assert not _cache.on_disk()
     _grades("dave")
-    computed = {repr(key): value for key, value in _cache._STORE.items()}
+    computed = {_cache._disk_key(key): value for key, value in _cache._STORE.items()}
     _cache.flush()
     assert len(list(folder.glob("*.bin"))) == 1
     _cache.use_disk(SOURCES)  # as a later run would
@@ -79,6 +79,46 @@ def test_values_read_back_are_the_values_computed(folder: Path) -> None:
     # ex06 and ex07's reference values are among them: those are the point
     assert any("check_ex06_data" in key for key in stored)
     assert any("check_ex07_training" in key for key in stored)
+
+
+def _state(build: Any, seed: int) -> dict[str, torch.Tensor]:
+    return {"weight": torch.full((2,), float(seed))}
+
+
+_calls: list[int] = []
+
+
+@_cache.memo
+def _keyed_by_a_function(build: Any, seed: int) -> dict[str, torch.Tensor]:
+    _calls.append(seed)
+    return _state(build, seed)
+
+
+def test_a_value_keyed_by_a_function_is_read_back_by_the_next_run(folder: Path) -> None:
+    # A function's repr holds its address, different in every process: keyed by
+    # it, the value was never found again and every run added it to the file.
+    _calls.clear()
+    _cache.use_disk(SOURCES)
+    _keyed_by_a_function(_state, 3)
+    _cache.flush()
+    written = dict(_cache._ON_DISK)
+    assert not any(" at 0x" in key for key in written)
+    _cache.use_disk(SOURCES)  # as a later run would
+    got = _keyed_by_a_function(_state, 3)
+    assert _calls == [3], "computed again instead of read back"
+    assert torch.equal(got["weight"], torch.full((2,), 3.0))
+    _cache.flush()
+    assert dict(_cache._ON_DISK).keys() == written.keys()  # the file did not grow
+
+
+def test_a_value_keyed_by_an_address_stays_in_memory(folder: Path) -> None:
+    class Anonymous:  # its repr is its address
+        pass
+
+    _cache.use_disk(SOURCES)
+    _keyed_by_a_function(Anonymous(), 4)
+    _cache.flush()
+    assert not _cache._ON_DISK
 
 
 def test_a_run_from_disk_grades_the_same_without_the_reference_solutions(
