@@ -96,6 +96,10 @@ class GradingPlugin:
             f"{MARKER}(exercise, function, points, public=False): a graded hidden check",
         )
 
+    def fixture_values(self) -> dict[str, Any]:
+        """What the ``student`` and ``ref`` fixtures give, for checks called directly."""
+        return {"student": self._student, "ref": reference}
+
     @pytest.fixture
     def student(self) -> Any:
         return self._student
@@ -164,12 +168,27 @@ class GradingPlugin:
             return report
         if call.when == "call" or (call.when == "setup" and call.excinfo is not None):
             elapsed = time.perf_counter() - self._started.get(item.nodeid, time.perf_counter())
-            timings.add("checks", elapsed)
-            self.results.append(self._result(item, mark, call, elapsed))
+            error = call.excinfo.value if call.excinfo is not None else None
+            self.record(item, mark, error, elapsed)
         return report
 
+    def mark_of(self, item: pytest.Item) -> GradeMark:
+        """The ``grade`` marker of a collected (and kept) check."""
+        return item.stash[_MARK_KEY]
+
+    def record(
+        self, item: pytest.Item, mark: GradeMark, error: BaseException | None, elapsed: float
+    ) -> None:
+        """Keep the result of one check that ended with ``error`` (None: it passed).
+
+        Called from pytest's report hook, or by `grader.direct_checks` for a
+        check it called itself: one mapping from outcome to result for both.
+        """
+        timings.add("checks", elapsed)
+        self.results.append(self._result(item, mark, error, elapsed))
+
     def _result(
-        self, item: pytest.Item, mark: GradeMark, call: pytest.CallInfo[None], elapsed: float
+        self, item: pytest.Item, mark: GradeMark, error: BaseException | None, elapsed: float
     ) -> CheckResult:
         name = item.name.removeprefix("test_")
         common: dict[str, Any] = {
@@ -181,10 +200,8 @@ class GradingPlugin:
             "visibility": "public" if mark.public else "hidden",
             "duration": elapsed,
         }
-        excinfo = call.excinfo
-        if excinfo is None:
+        if error is None:
             return CheckResult(points=mark.points, status=CheckStatus.PASSED, **common)
-        error = excinfo.value
         if isinstance(error, CheckFailed):
             return CheckResult(
                 points=0.0,

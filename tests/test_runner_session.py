@@ -33,9 +33,12 @@ def _grades(run: runner.CheckRun) -> list[tuple[Any, ...]]:
 
 @pytest.fixture(scope="module")
 def fresh() -> dict[str, list[tuple[Any, ...]]]:
-    """Each example graded in a session of its own."""
+    """Each example graded in a session of its own, through pytest's own protocol."""
     names = ("alice", "carol", "dave", "erin")
-    return {n: _grades(_new_session().run(_view(n))) for n in names}
+    return {
+        n: _grades(CheckSession(exercises=None, public_only=False, direct=False).run(_view(n)))
+        for n in names
+    }
 
 
 def _new_session() -> CheckSession:
@@ -44,10 +47,12 @@ def _new_session() -> CheckSession:
 
 def test_passes_grade_as_fresh_sessions_do_whatever_came_before(fresh: dict) -> None:
     session = _new_session()
+    assert session.why_not_direct == ""  # the bundled checks are called directly ...
     # full marks, then partial, then mistakes, then full marks again
     for name in ("alice", "carol", "dave", "erin", "alice", "dave"):
         assert _grades(session.run(_view(name))) == fresh[name], name
     assert fresh["alice"] != fresh["dave"]  # the comparison can tell submissions apart
+    # ... and grade as pytest's protocol does, whatever came before
 
 
 def test_between_passes_the_standard_streams_are_the_judges_own() -> None:
