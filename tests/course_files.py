@@ -8,13 +8,16 @@ engine does: a check module by the name pytest gives it (its folder on
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
-from grader.assignment import load
+from grader.assignment import load, use
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = load(ROOT)
@@ -51,3 +54,22 @@ def demo_module() -> ModuleType:
         sys.modules[name] = module
         spec.loader.exec_module(module)
     return sys.modules[name]
+
+
+@contextlib.contextmanager
+def active(path: Path) -> Iterator[Path]:
+    """``path`` as the active assignment; afterwards, what was active before.
+
+    ``use`` also sets ``GRADER_ASSIGNMENT`` (for the judges it starts), and
+    ``use(None)`` reads that variable: restore it first, then ``use(None)``.
+    """
+    before = os.environ.get("GRADER_ASSIGNMENT")
+    use(path)
+    try:
+        yield path
+    finally:
+        if before is None:
+            os.environ.pop("GRADER_ASSIGNMENT", None)
+        else:
+            os.environ["GRADER_ASSIGNMENT"] = before
+        use(None)

@@ -10,7 +10,6 @@ for the whole session.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import sys
 from collections.abc import Iterator
@@ -18,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from course_files import active
 
-from grader.assignment import current, use
+from grader.assignment import current
 from grader.runner import CheckSession, StudentView
 from grader.sandbox.trusted.inprocess import InProcessSubmission
 
@@ -74,16 +74,10 @@ def _course_with(tmp_path: Path, files: dict[str, str]) -> Iterator[Path]:
     shutil.copytree(TENSOR_BASICS, root, ignore=shutil.ignore_patterns(".expected"))
     for name, text in files.items():
         (root / "checks" / name).write_text(text)
-    before = os.environ.get("GRADER_ASSIGNMENT")
-    use(root)
     try:
-        yield root
+        with active(root):
+            yield root
     finally:
-        if before is None:
-            os.environ.pop("GRADER_ASSIGNMENT", None)
-        else:
-            os.environ["GRADER_ASSIGNMENT"] = before
-        use(None)
         for name, module in list(sys.modules.items()):  # the copy's check modules
             if str(getattr(module, "__file__", "") or "").startswith(str(root)):
                 del sys.modules[name]

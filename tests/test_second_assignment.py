@@ -9,7 +9,6 @@ only its public checks and ``gradescope`` packs its checks and solutions.
 from __future__ import annotations
 
 import ast
-import contextlib
 import json
 import os
 import zipfile
@@ -18,9 +17,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from course_files import active
 
 from grader import grading
-from grader.assignment import current, use
+from grader.assignment import current
 from grader.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,25 +52,6 @@ def masked_mean(x, mask):
 def standardize(x, eps=1e-5):
     return (x - x.mean(dim=0)) / (x.std(dim=0) + eps)  # the sample std, not the population one
 """
-
-
-@contextlib.contextmanager
-def active(path: Path) -> Iterator[Path]:
-    """``path`` as the active assignment; afterwards, what was active before.
-
-    ``use`` also sets ``GRADER_ASSIGNMENT`` (for the judges it starts), and
-    ``use(None)`` reads that variable: restore it first, then ``use(None)``.
-    """
-    before = os.environ.get("GRADER_ASSIGNMENT")
-    use(path)
-    try:
-        yield path
-    finally:
-        if before is None:
-            os.environ.pop("GRADER_ASSIGNMENT", None)
-        else:
-            os.environ["GRADER_ASSIGNMENT"] = before
-        use(None)
 
 
 @pytest.fixture

@@ -9,20 +9,18 @@ is the same given code). Each ``compare`` runs copydetect once in a child.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
-import os
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import pytest
+from course_files import active
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from grader.assignment import load, use
+from grader.assignment import load
 from grader.cli import main
 from grader.similarity import SimilarityReport, compare, gather, own_code
 
@@ -117,21 +115,6 @@ def write_class(
         else:
             (folder / name / f"{EXERCISE}.py").write_text(source, encoding="utf-8")
     return folder
-
-
-@contextlib.contextmanager
-def active(path: Path) -> Iterator[None]:
-    """Intake finds exercise files by the active assignment's names; restore it afterwards."""
-    before = os.environ.get("GRADER_ASSIGNMENT")
-    use(path)
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("GRADER_ASSIGNMENT", None)
-        else:
-            os.environ["GRADER_ASSIGNMENT"] = before
-        use(None)
 
 
 def run(argv: list[str]) -> int:
