@@ -74,13 +74,17 @@ def _course_with(tmp_path: Path, files: dict[str, str]) -> Iterator[Path]:
     shutil.copytree(TENSOR_BASICS, root, ignore=shutil.ignore_patterns(".expected"))
     for name, text in files.items():
         (root / "checks" / name).write_text(text)
+    # pytest refuses to import a check whose module name is taken by another file,
+    # so modules of those names that other tests loaded step aside meanwhile.
+    names = [path.stem for path in (root / "checks").glob("*.py")]
+    aside = {name: sys.modules.pop(name) for name in names if name in sys.modules}
     try:
         with active(root):
             yield root
     finally:
-        for name, module in list(sys.modules.items()):  # the copy's check modules
-            if str(getattr(module, "__file__", "") or "").startswith(str(root)):
-                del sys.modules[name]
+        for name in names:
+            sys.modules.pop(name, None)
+        sys.modules.update(aside)
 
 
 def _solutions() -> StudentView:
@@ -149,41 +153,63 @@ def test_rows_from_a_fixture(student: Any, rows: int) -> None:
 SKIPPED = (
     HEAD
     + """
+from grader.compare import CheckFailed
+
+
 @pytest.mark.skip(reason="not this term")
 @grade
 def test_not_this_term(student: Any) -> None:
-    raise AssertionError("a skipped check ran")
+    raise CheckFailed("a skipped check ran")  # "failed", where a skip is a grader error
 """
 )
 
 CONFTEST_HOOK = """\
 import pytest
 
+from grader.compare import CheckFailed
+
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_call(item):
-    item.config.stash.setdefault(pytest.StashKey[int](), 0)
+    if item.name == "test_three_dims":
+        raise CheckFailed("failed by the course's own hook")
 """
 
 
 @pytest.mark.parametrize(
-    ("files", "reason"),
+    ("files", "reason", "expected"),
     [
-        ({"check_more.py": PARAMETRIZED}, "is parametrized"),
-        ({"check_more.py": OWN_FIXTURE}, "uses the fixtures rows"),
-        ({"check_more.py": SKIPPED}, "has the markers skip"),
-        ({"conftest.py": CONFTEST_HOOK}, "implements pytest_runtest_call"),
+        (
+            {"check_more.py": PARAMETRIZED},
+            "is parametrized",
+            {"rows[1]": "passed", "rows[4]": "passed"},
+        ),
+        (
+            {"check_more.py": OWN_FIXTURE},
+            "uses the fixtures rows",
+            {"rows_from_a_fixture": "passed"},
+        ),
+        ({"check_more.py": SKIPPED}, "has the markers skip", {"not_this_term": "grader_error"}),
+        (
+            {"conftest.py": CONFTEST_HOOK},
+            "implements pytest_runtest_call",
+            {"three_dims": "failed"},
+        ),
     ],
     ids=["parametrize", "fixture", "skip", "conftest-hook"],
 )
 def test_checks_that_need_more_of_pytest_take_its_protocol(
-    tmp_path: Path, files: dict[str, str], reason: str
+    tmp_path: Path, files: dict[str, str], reason: str, expected: dict[str, str]
 ) -> None:
     session, direct, protocol = _both(tmp_path, files)
     assert reason in session.why_not_direct
     assert direct == protocol
-    extra = [(name, status) for name, status, _, _ in direct if "rows" in name or "term" in name]
-    if "check_more.py" in files and "skip" not in files["check_more.py"]:
-        assert extra and all(status == "passed" for _, status in extra), extra
-    if "conftest.py" in files:  # the hook ran and nothing else changed
-        assert all(status == "passed" for _, status, _, _ in direct)
+    # what pytest made of each one: run with its parameters and fixture, skipped, or
+    # failed by the hook (each of which a direct call would have got wrong)
+    got = {name.rsplit(".", 1)[1]: status for name, status, _, _ in direct}
+    assert {name: got.get(name) for name in expected} == expected
+    others = [status for name, status, _, _ in direct if name.rsplit(".", 1)[1] not in expected]
+    assert others and all(status == "passed" for status in others)
+    if "conftest.py" in files:
+        assert ("tb01_shapes.flatten_rows.three_dims", "failed", 0.0,
+                "failed by the course's own hook") in direct  # fmt: skip
