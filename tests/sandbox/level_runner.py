@@ -30,7 +30,10 @@ def _reachable_interpreter() -> None:
     For each, the first ancestor that others may not enter (``/root`` for a
     pyenv interpreter, a 0700 temporary folder a fresh clone lives in) gets an
     empty world-traversable tmpfs over it, with only the needed children bound
-    back; the rest of that folder stays out of sight.
+    back; the rest of that folder stays out of sight. When that folder is the
+    checkout itself (``git clone . "$(mktemp -d)"`` makes it 0700), every entry
+    of it is bound back: binding back only ``.venv`` hid ``grader/`` from this
+    very process, whose next import then failed.
     """
     import grader
 
@@ -38,20 +41,28 @@ def _reachable_interpreter() -> None:
     keep: dict[str, set[str]] = {}
     for path in wanted:
         parts = os.path.realpath(path).split("/")
-        for depth in range(2, len(parts)):
+        for depth in range(2, len(parts) + 1):
             folder = "/".join(parts[:depth])
             if not stat.S_IMODE(os.stat(folder).st_mode) & 0o001:
-                keep.setdefault(folder, set()).add("/".join(parts[: depth + 1]))
+                if depth < len(parts):
+                    needed = {"/".join(parts[: depth + 1])}
+                else:  # the path itself: all of it stays in sight
+                    needed = {os.path.join(folder, name) for name in os.listdir(folder)}
+                keep.setdefault(folder, set()).update(needed)
                 break
     if not keep:
         return
     mounts.unshare(mounts.CLONE_NEWNS)
     mounts.mount(None, "/", None, mounts.MS_REC | mounts.MS_PRIVATE)
     for folder in sorted(keep, key=len):
-        fds = {child: os.open(child, os.O_PATH | os.O_DIRECTORY) for child in sorted(keep[folder])}
+        fds = {child: os.open(child, os.O_PATH) for child in sorted(keep[folder])}
+        folders = {child for child in fds if os.path.isdir(child)}
         mounts.mount("tmpfs", folder, "tmpfs", 0, "size=64k,mode=711")
         for child, fd in fds.items():
-            os.makedirs(child, exist_ok=True)
+            if child in folders:
+                os.makedirs(child, exist_ok=True)
+            else:  # a file of the checkout (README, pyproject.toml): an empty one to bind over
+                open(child, "a").close()
             mounts.mount(f"/proc/self/fd/{fd}", child, None, mounts.MS_BIND | mounts.MS_REC)
             os.close(fd)
 
