@@ -11,6 +11,7 @@ builtins, stashed shortcuts, global settings) reaches another's.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, replace
@@ -28,6 +29,10 @@ from grader.sandbox.trusted.errors import (
 )
 
 LIMITS = Limits(import_timeout=5.0, call_timeout=2.0, restarts=1)
+
+# Each observation asks anew (another seed): the sandbox answers a request it
+# was already asked with the first reply (grader/sandbox/trusted/replies.py).
+ANEW = itertools.count(1)
 
 PLAIN = """
 import os
@@ -78,13 +83,13 @@ def test_a_crash_costs_only_the_crashing_call_and_others_reload(host: SandboxHos
     sources = {"ex01_plain": PLAIN, "ex02_crash": CRASHER}
     with host.submission(sources) as student:
         plain, crasher = student.exercise("ex01_plain"), student.exercise("ex02_crash")
-        first = plain.call("pid")
-        assert plain.call("count") == 1
+        first = plain.call("pid", seed=next(ANEW))
+        assert plain.call("count", seed=next(ANEW)) == 1
         assert crasher.call("fine") == "fine"
         with pytest.raises(WorkerCrashed, match="exit code 3"):
             crasher.call("crash")
-        assert plain.call("pid") != first  # a fresh worker ...
-        assert plain.call("count") == 1  # ... with the module imported afresh
+        assert plain.call("pid", seed=next(ANEW)) != first  # a fresh worker ...
+        assert plain.call("count", seed=next(ANEW)) == 1  # ... with the module imported afresh
 
 
 def test_faults_are_charged_to_the_exercise_that_caused_them(host: SandboxHost) -> None:
@@ -92,12 +97,13 @@ def test_faults_are_charged_to_the_exercise_that_caused_them(host: SandboxHost) 
     with host.submission(sources) as student:
         plain, crasher = student.exercise("ex01_plain"), student.exercise("ex02_crash")
         for _ in range(LIMITS.restarts + 1):
-            assert plain.call("count") == 1  # reloaded after each crash, never unstable
+            # reloaded after each crash, never unstable
+            assert plain.call("count", seed=next(ANEW)) == 1
             with pytest.raises(WorkerCrashed):
                 crasher.call("crash")
         with pytest.raises(WorkerUnstable, match=r"after failures in ex02_crash\.py"):
             crasher.call("fine")
-        assert plain.call("count") == 1
+        assert plain.call("count", seed=next(ANEW)) == 1
 
 
 def test_import_state_does_not_depend_on_what_was_loaded_before(host: SandboxHost) -> None:
@@ -113,7 +119,8 @@ def test_import_state_does_not_depend_on_what_was_loaded_before(host: SandboxHos
 def test_an_exercise_cannot_import_another_by_name(host: SandboxHost) -> None:
     sources = {"ex01_plain": PLAIN, "ex02_reach": REACHES_OTHER}
     with host.submission(sources) as student:
-        student.exercise("ex01_plain").call("pid")  # loaded into the shared worker first
+        # loaded into the shared worker first
+        student.exercise("ex01_plain").call("pid", seed=next(ANEW))
         with pytest.raises(Exception, match="No module named 'ex01_plain'"):
             student.exercise("ex02_reach").call("other")
 
@@ -123,10 +130,10 @@ def test_a_failed_import_leaves_the_worker_to_the_others(host: SandboxHost) -> N
     # SystemExit still ends the whole import.
     sources = {"ex01_plain": PLAIN, "ex02_broken": "raise SystemExit('nope')\n"}
     with host.submission(sources) as student:
-        first = student.exercise("ex01_plain").call("pid")
+        first = student.exercise("ex01_plain").call("pid", seed=next(ANEW))
         with pytest.raises(ImportFailed, match=r"exited during import: .*nope"):
             student.exercise("ex02_broken").call("anything")
-        assert student.exercise("ex01_plain").call("pid") == first
+        assert student.exercise("ex01_plain").call("pid", seed=next(ANEW)) == first
 
 
 @pytest.fixture(scope="module")
@@ -139,12 +146,12 @@ def test_a_fresh_start_gives_each_exercise_its_own_worker(fresh_host: SandboxHos
     sources = {"ex01_plain": PLAIN, "ex02_broken": "raise SystemExit('nope')\n"}
     with fresh_host.submission(sources) as student:
         plain = student.exercise("ex01_plain")
-        pids = [plain.call("pid"), plain.call("pid")]
-        assert plain.call("count") == 1
+        pids = [plain.call("pid", seed=next(ANEW)), plain.call("pid", seed=next(ANEW))]
+        assert plain.call("count", seed=next(ANEW)) == 1
         with pytest.raises(ImportFailed, match=r"exited during import: .*nope"):
             student.exercise("ex02_broken").call("anything")
-        assert plain.call("pid") not in pids  # a fresh fork for it again ...
-        assert plain.call("count") == 1  # ... with its module imported afresh
+        assert plain.call("pid", seed=next(ANEW)) not in pids  # a fresh fork for it again ...
+        assert plain.call("count", seed=next(ANEW)) == 1  # ... with its module imported afresh
         assert pids[0] == pids[1] and plain._faults == 0  # kept across its own calls
 
 
@@ -208,7 +215,7 @@ def test_a_worker_killed_between_requests_is_not_blamed_on_the_next(host: Sandbo
         assert student.exercise("ex01_timer").call("arm") == "armed"
         time.sleep(0.5)  # the timer has ended the worker
         plain = student.exercise("ex02_plain")
-        assert plain.call("count") == 1  # a fresh worker, no import failure
+        assert plain.call("count", seed=next(ANEW)) == 1  # a fresh worker, no import failure
         assert plain._faults == 0
 
 
@@ -245,7 +252,7 @@ def test_a_worker_that_cannot_start_names_its_cause_and_blames_no_one(
     # It once died with a bare "exited during import (exit code 70)" for every exercise.
     with host.submission({"ex01_plain": PLAIN, "ex02_crash": CRASHER}) as student:
         with pytest.raises(WorkerStartFailed) as failed:
-            student.exercise("ex01_plain").call("pid")
+            student.exercise("ex01_plain").call("pid", seed=next(ANEW))
         assert str(failed.value) == (
             "the grader's worker could not start: KeyError: 'cell_timeout' (the grader or its "
             "installation is broken, not the submission; report this message)"
