@@ -177,7 +177,7 @@ def grade_class(
     stopping: list[threading.Thread] = []
     if todo:
         for result, digests in _run_judges(
-            todo, out_dir, jobs, require, exercises, stopping, template
+            todo, out_dir, jobs, require, exercises, stopping, template, writes=finish is None
         ):
             results[result.submission] = _finished(result, digests, finish, out_dir, ledger)
             if on_result:
@@ -279,8 +279,13 @@ def _run_judges(
     exercises: Sequence[str] | None,
     stopping: list[threading.Thread],
     template: HostTemplate | None = None,
+    *,
+    writes: bool = True,
 ) -> Iterable[Accepted]:
     """Feed ``todo`` to ``jobs`` judges; yield each result (and its digests) as it lands.
+
+    ``writes=False``: the judges write no reports (the caller writes what
+    course policy makes of each result, `_finished`), and the digests are empty.
 
     The threads driving the judges are added to ``stopping``: once the last
     result is in, they are still waiting for their judges to exit, and the
@@ -300,7 +305,9 @@ def _run_judges(
         work.put(None)
     judges = _plan_judges(start, slots, template)
     threads = [
-        threading.Thread(target=_drive_judge, args=(judge, work, done, out_dir), daemon=True)
+        threading.Thread(
+            target=_drive_judge, args=(judge, work, done, out_dir, writes), daemon=True
+        )
         for judge in judges
     ]
     for thread in threads:
@@ -441,11 +448,18 @@ class _Judge:
         self._drop()
         self.start()
 
-    def grade(self, job: Job) -> dict[str, object] | None:
+    def grade(self, job: Job, *, write: bool = True) -> dict[str, object] | None:
+        """Have the judge grade `job`; its reply, or None if it died meanwhile.
+
+        `write=False`: the judge writes no reports; the caller writes them.
+        """
         self.prepare()
         assert self.pipes is not None
+        request: dict[str, object] = {"path": str(job.path), "name": job.name}
+        if not write:
+            request["write"] = False
         try:
-            self.pipes[0].write(json.dumps({"path": str(job.path), "name": job.name}) + "\n")
+            self.pipes[0].write(json.dumps(request) + "\n")
             self.pipes[0].flush()
         except BrokenPipeError:
             return None
@@ -499,11 +513,12 @@ def _drive_judge(
     work: queue.Queue[Job | None],
     done: queue.Queue[Accepted | BaseException],
     out_dir: Path,
+    writes: bool = True,
 ) -> None:
     try:
         judge.prepare()  # before taking work: a slot still starting holds no submission
         while (job := work.get()) is not None:
-            reply = judge.grade(job)
+            reply = judge.grade(job, write=writes)
             if reply is None:  # the judge died mid-submission: report it, restart later
                 judge.died()
                 result = not_gradable(

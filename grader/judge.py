@@ -8,15 +8,19 @@ which imports torch and the rest once for the whole class while the first
 judge imports its own; each judge writes each
 submission's reports itself, atomically, before saying it is done, so a judge
 killed halfway never leaves a half-written report and never loses one already
-written.
+written. When the orchestrator rewrites them anyway (course policy adds the
+student's identity, a late penalty, an override: ``"write": false`` in the
+request), the judge writes nothing and replies with the report alone, so a
+class does not render every report twice.
 
 Protocol on stdin/stdout, one JSON object per line (trusted both ways: the
 judge and the orchestrator are both the grader; student code is further down,
 in the sandbox's workers):
 
-    in:  {"path": "/abs/submission", "name": "alice"}
+    in:  {"path": "/abs/submission", "name": "alice"}          (+ "write": false)
     out: {"name": "alice", "status": "graded", "score": 87.0,
           "report": "<report.json text>", "staff_log": "...", "digests": {file: sha256}}
+          (digests of what it wrote: none with "write": false)
 """
 
 from __future__ import annotations
@@ -253,7 +257,7 @@ def _grade_lines(host: SandboxHost, out_dir: Path, exercises: list[str] | None) 
     """
     from grader.checklib import cache as _cache
     from grader.grading import grade_path
-    from grader.reports import submission_files, write_submission_reports
+    from grader.reports import report_json, submission_files, write_submission_reports
     from grader.reports.seal import digest_texts
 
     for line in sys.stdin:
@@ -262,15 +266,19 @@ def _grade_lines(host: SandboxHost, out_dir: Path, exercises: list[str] | None) 
         job = json.loads(line)
         result = grade_path(Path(job["path"]), host, name=job["name"], exercises=exercises)
         with timings.phase("reports"):
-            files = submission_files(result)
-            write_submission_reports(result, out_dir, files=files)
+            if job.get("write", True) is False:  # the orchestrator writes what policy makes
+                report, digests = report_json(result), {}
+            else:
+                files = submission_files(result)
+                write_submission_reports(result, out_dir, files=files)
+                report, digests = files["report.json"], digest_texts(files)
         reply = {
             "name": result.submission,
             "status": result.status.value,
             "score": result.score,
-            "report": files["report.json"],
+            "report": report,
             "staff_log": result.staff_log,
-            "digests": digest_texts(files),
+            "digests": digests,
             **_timings(),
         }
         print(json.dumps(reply), flush=True)
