@@ -233,7 +233,8 @@ class InProcessExercise:
                    "args": packed.tree[0], "kwargs": packed.tree[1]}  # fmt: skip
         if trace:
             request["trace"] = True
-        asked = self._replies.key(request, packed.buffers)
+        limit = self._limits.call_timeout if timeout is None else timeout
+        asked = self._replies.key(request, packed.buffers, timeout=limit)
         kept = self._replies.get(asked)
         if kept is not None:
             return self._answer(kept.header, kept.buffers, trace)
@@ -243,7 +244,6 @@ class InProcessExercise:
 
         registry = probes.load([str(p) for p in current().probe_files])
 
-        limit = self._limits.call_timeout if timeout is None else timeout
         clock = Clock(self._path, unit_budget=limit, total_budget=None)
         try:
             with self._student_context(), _deadline(clock if self._timeouts else None):

@@ -13,8 +13,8 @@ this function, these arguments, this seed. Both backends therefore answer a
 repeated request with the reply the first one got, decoded afresh so that a
 check that changes the value it was given cannot change what the next one
 sees. Only successful replies are kept; a fault (a raise, a timeout, a crash)
-runs again, as before. A check that wants the student's code to run a second
-time asks with another seed.
+runs again, as before, and so does a request with another time limit. A check
+that wants the student's code to run a second time asks with another seed.
 """
 
 from __future__ import annotations
@@ -49,9 +49,11 @@ class Replies:
         self._left = budget
 
     @staticmethod
-    def key(request: dict[str, Any], buffers: Sequence[memoryview]) -> bytes:
-        """What a request asks, whatever its id: a digest of its header and buffers."""
+    def key(request: dict[str, Any], buffers: Sequence[memoryview], *, timeout: float) -> bytes:
+        """What a request asks, whatever its id: a digest of its header, its buffers and
+        its time limit (an answer given within 2 s says nothing about 0.1 s)."""
         asked = {k: v for k, v in request.items() if k != "id"}
+        asked["timeout"] = timeout
         digest = hashlib.blake2b(json.dumps(asked, sort_keys=True).encode(), digest_size=32)
         for buffer in buffers:
             view = memoryview(buffer)

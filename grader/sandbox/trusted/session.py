@@ -535,12 +535,12 @@ class ExerciseHandle:
                    "args": packed.tree[0], "kwargs": packed.tree[1]}  # fmt: skip
         if trace:
             request["trace"] = True
-        asked = self._replies.key(request, packed.buffers)
+        limit = self._limits.call_timeout if timeout is None else timeout
+        asked = self._replies.key(request, packed.buffers, timeout=limit)
         kept = self._replies.get(asked)
         if kept is not None:
             return self._value(kept.header, kept.buffers, target, trace)
         live = self._start()
-        limit = self._limits.call_timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         sent = time.perf_counter()
         try:

@@ -84,6 +84,7 @@ def test_another_seed_other_arguments_or_a_fault_run_the_code_again(open_submiss
         assert runs == 2 and not torch.equal(seeded, other_seed)
         assert ex.call("noisy", x + 1)[1] == 3
         assert ex.call("noisy", x, seed=1)[1] == 2  # kept as well
+        assert ex.call("noisy", x, seed=1, timeout=4.0)[1] == 4  # another time limit
         with pytest.raises(StudentRaised, match="first time"):
             ex.call("fails_first")
         assert ex.call("fails_first") == 2  # the raise was not kept: it ran again
@@ -116,10 +117,11 @@ def test_the_key_ignores_the_request_id_but_not_the_bytes() -> None:
     one = {"id": "a", "op": "call", "name": "f", "seed": 0, "args": [{"data": 0}]}
     same = {**one, "id": "b"}
 
-    def key(request: dict[str, Any], *chunks: bytes) -> bytes:
-        return Replies.key(request, [memoryview(c) for c in chunks])
+    def key(request: dict[str, Any], *chunks: bytes, timeout: float = 2.0) -> bytes:
+        return Replies.key(request, [memoryview(c) for c in chunks], timeout=timeout)
 
     assert key(one, b"\x00\x01") == key(same, b"\x00\x01")
     assert key(one, b"\x00\x01") != key(one, b"\x00\x02")
     assert key(one, b"\x00", b"\x01") != key(one, b"\x00\x01")
     assert key(one, b"\x00\x01") != key({**one, "seed": 1}, b"\x00\x01")
+    assert key(one, b"\x00\x01") != key(one, b"\x00\x01", timeout=0.5)
