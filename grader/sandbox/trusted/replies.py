@@ -27,6 +27,7 @@ from typing import Any
 
 __all__ = ["Kept", "Replies"]
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
 _KEEP_BYTES = 8 << 20  # per exercise of one submission; a bigger reply is simply not kept
 
 
@@ -54,7 +55,9 @@ class Replies:
         its time limit (an answer given within 2 s says nothing about 0.1 s)."""
         asked = {k: v for k, v in request.items() if k != "id"}
         asked["timeout"] = timeout
-        digest = hashlib.blake2b(json.dumps(asked, sort_keys=True).encode(), digest_size=32)
+        # Keys in the order the backend built them (the same code builds every request):
+        # unsorted, the key costs a third (5 us); a reordering could only miss, not mislead.
+        digest = hashlib.blake2b(_ENCODER.encode(asked).encode(), digest_size=32)
         for buffer in buffers:
             view = memoryview(buffer)
             digest.update(view.nbytes.to_bytes(8, "little"))
