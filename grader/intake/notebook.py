@@ -275,8 +275,10 @@ def adapt_script(source: str) -> tuple[str, tuple[str, ...]]:
     importing it from IPython does not count as defining it (outside a kernel
     IPython's returns None; the worker makes it return the stand-in).
     """
+    if "get_ipython" not in source:  # most scripts: no parse needed to know
+        return source, ()
     tree = _parse_quietly(source)
-    if tree is None or "get_ipython" not in source:
+    if tree is None:
         return source, ()
     calls_it = defines_it = False
     for node in ast.walk(tree):
