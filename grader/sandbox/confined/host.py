@@ -447,8 +447,8 @@ def preload(packages: Sequence[str] = ()) -> None:
     """What every host needs before it forks workers; done once, in the template.
 
     torch, numpy and the assignment's packages imported, one thread set before any
-    fork, lazy initialisations paid, and the imports' objects frozen out of
-    the collector's sight.
+    fork, lazy initialisations paid, the workers' stand-ins installed
+    (`standins.py`), and the imports' objects frozen out of the collector's sight.
     """
     import importlib
 
@@ -467,9 +467,11 @@ def preload(packages: Sequence[str] = ()) -> None:
     from grader.torch_eager import skip_dynamo_import
 
     skip_dynamo_import()  # workers run eager code: 0.9 s less per host start
-    from grader.sandbox.confined import warmup, worker
+    from grader.sandbox.confined import standins, warmup, worker
 
     warmup.warm()  # the libraries' first calls, paid here instead of in every worker
+    with contextlib.suppress(Exception):  # then each worker tries, and says why it failed
+        standins.install()  # inherited ready by every worker, not installed in each
     from grader.sandbox.wire import codec, protocol  # noqa: F401
 
     worker.reset_globals(0)  # its first call imports lazily: pay it once, here

@@ -328,7 +328,8 @@ def serve(
     seed 0, as in a fresh worker, and sees no other exercise's module in
     ``sys.modules`` (docs/threats.md row 30), whatever was loaded before it.
 
-    First puts the stand-ins a course notebook expects in place (`standins.py`);
+    First makes sure the stand-ins a course notebook expects are in place
+    (`standins.py`: the host template installed them, unless it failed to);
     if that fails, the first reply is `start_failure` (the cause) and the worker exits.
     Ends with `os._exit`: no atexit hooks, no finalizers, nothing the student
     registered gets to run after the last reply (docs/threats.md rows 10, 24).
