@@ -11,7 +11,10 @@ the real CLI in a subprocess, and prints:
 - wall time per submission, amortized over the class, and its ratio to one
   `python -c "import torch"` timed in the same run;
 - beside it, a floor no grading path can beat: the CPU the checks and a
-  full submission's code take in one warm process with no sandbox at all;
+  full submission's code take in one warm process with no sandbox at all
+  (with the worker's stand-ins), and that floor shared by the cores the
+  class runs on, with no start-up: the wall time per submission no class
+  of any size can go below;
 - one submission from a cold start (`grader grade ONE --out`), same ratio,
   beside its floor: the host template must import torch, pandas and
   scikit-learn; and the first run after a change to the grader, which also
@@ -266,6 +269,8 @@ import os, sys, time
 from pathlib import Path
 import grader.judge
 grader.judge._warm()
+from grader.sandbox.confined import standins
+standins.install()  # as every worker has them (torch.manual_seed without a stack trace)
 from grader.intake import load_submission
 from grader.runner import run_checks
 sub = load_submission(Path(sys.argv[1]), name="floor")
@@ -575,6 +580,7 @@ def main(argv: list[str] | None = None) -> int:
 
         torch_s = statistics.median(torch_runs)
         per_sub = whole.seconds / len(paths)
+        cores = min(args.jobs, len(os.sched_getaffinity(0)))  # what the class can run on at once
         cold = next(run for path, run in alone if path.name == subset[0].name)
         cold_all = [run.seconds for _, run in alone]
         _, (peak_role, peak_kb) = max(sampled.tree.peaks.items(), key=lambda kv: kv[1][1])
@@ -626,6 +632,13 @@ def main(argv: list[str] | None = None) -> int:
                 "  floor: CPU per submission with no sandbox (in-process, L0)",
                 f"{in_process_s:.3f} s",
                 f"{in_process_s / torch_s:.3f}",
+                "",
+                "",
+            ),
+            (
+                f"  that floor shared by {cores} cores, no start-up: the best a class can do",
+                f"{in_process_s / cores:.3f} s",
+                f"{in_process_s / cores / torch_s:.3f}",
                 "",
                 "",
             ),
