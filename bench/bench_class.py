@@ -14,7 +14,10 @@ the real CLI in a subprocess, and prints:
   full submission's code take in one warm process with no sandbox at all
   (with the worker's stand-ins), and that floor shared by the cores the
   class runs on, with no start-up: the wall time per submission no class
-  of any size can go below;
+  of any size can go below; then what isolation alone adds (the CPU of one
+  fresh worker that grades nothing) and, with the judge's start-up spread
+  over the class, the least a class of 30 and of 300 can cost, beside the
+  targets;
 - one submission from a cold start (`grader grade ONE --out`), same ratio,
   beside its floor: the host template must import torch, pandas and
   scikit-learn; and the first run after a change to the grader, which also
@@ -293,6 +296,53 @@ def in_process_cpu_seconds(python: str) -> float:
     return float(done.stdout.strip().splitlines()[-1])
 
 
+# What isolation itself costs per submission, whatever the checks do: one fresh
+# worker (forked from the sandbox host, one tiny module imported, one call, then
+# swept). CPU of the template, its host and the workers they reaped, plus this
+# process's own (the judge's side of the session).
+_ISOLATION = """
+import os
+from grader.sandbox.trusted.client import SandboxHost
+SOURCE = {"m": "def f():\\n    return 1\\n"}
+TICK = os.sysconf("SC_CLK_TCK")
+def sandbox_cpu():
+    total = 0
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                command = handle.read()
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if b"template.py" in command:
+            total += sum(int(v) for v in fields[11:15])
+    return total / TICK
+def own_cpu():
+    times = os.times()
+    return times.user + times.system
+with SandboxHost() as host:
+    def one():
+        with host.submission(SOURCE) as sub:
+            sub.exercise("m").call("f")
+    for _ in range(3):
+        one()
+    before, runs = sandbox_cpu() + own_cpu(), 40
+    for _ in range(runs):
+        one()
+    print((sandbox_cpu() + own_cpu() - before) / runs)
+"""
+
+
+def isolation_cpu_seconds(python: str) -> float:
+    """CPU seconds one fresh worker costs a submission, with nothing to grade in it."""
+    done = subprocess.run(
+        [python, "-c", _ISOLATION],
+        check=True, capture_output=True, text=True, cwd=REPO,
+    )  # fmt: skip
+    return float(done.stdout.strip().splitlines()[-1])
+
+
 def bare_torch_kb(python: str) -> int:
     code = "import resource, torch; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     return int(
@@ -528,6 +578,7 @@ def main(argv: list[str] | None = None) -> int:
         torch_runs.append(torch_import_seconds(python))
         libraries_s = statistics.median(torch_import_seconds(python, LIBRARIES) for _ in range(3))
         in_process_s = in_process_cpu_seconds(python)
+        isolation_s = isolation_cpu_seconds(python)
         print("one judge, phase by phase", file=sys.stderr)
         breakdown = phase_breakdown(python, EXAMPLES / "alice")
 
@@ -641,6 +692,28 @@ def main(argv: list[str] | None = None) -> int:
                 f"{in_process_s / cores / torch_s:.3f}",
                 "",
                 "",
+            ),
+            (
+                "  isolation alone: CPU of one fresh worker (fork, import, one call, exit)",
+                f"{isolation_s:.3f} s",
+                f"{isolation_s / torch_s:.3f}",
+                "",
+                "",
+            ),
+            *(
+                (
+                    f"  least a class of {size} can cost: (floor + isolation) / {cores} cores"
+                    " + start-up / class",
+                    f"{bound:.3f} s",
+                    f"{bound / torch_s:.3f}",
+                    f"target {ratio}x",
+                    "unreachable" if bound / torch_s > ratio
+                    else f"{1 - bound / torch_s / ratio:.0%} left",  # for all the rest
+                )
+                for size, ratio in ((len(paths), CLASS_RATIO), (LARGE_CLASS, LARGE_CLASS_RATIO))
+                for bound in [
+                    (in_process_s + isolation_s) / cores + breakdown["start_wall"] / size
+                ]
             ),
             *(
                 (
