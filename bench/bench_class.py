@@ -170,6 +170,9 @@ def _memory(pid: int) -> tuple[int, int]:
     return rss, hwm
 
 
+_TEMPLATE = "sandbox/confined/template.py"  # in the command line of all three
+
+
 def _cmdline(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as handle:
@@ -188,9 +191,9 @@ def _parent(pid: int) -> int:
 
 def _role(pid: int) -> str:
     command = _cmdline(pid)
-    if "sandbox/confined/template.py" in command:  # the template, a host it forked, or a worker
+    if _TEMPLATE in command:  # the template, a host it forked, or a worker
         depth, ancestor = 0, _parent(pid)
-        while "sandbox/confined/template.py" in _cmdline(ancestor):
+        while _TEMPLATE in _cmdline(ancestor):
             depth, ancestor = depth + 1, _parent(ancestor)
         return ("host template", "sandbox host", "worker")[min(depth, 2)]
     if "grader.judge" in command:
@@ -301,37 +304,39 @@ def in_process_cpu_seconds(python: str) -> float:
 # swept). CPU of the template, its host and the workers they reaped, plus this
 # process's own (the judge's side of the session).
 _ISOLATION = """
-import os
+import os, sys
+sys.path.insert(0, "bench")
+from bench_class import sandbox_cpu_seconds
 from grader.sandbox.trusted.client import SandboxHost
 SOURCE = {"m": "def f():\\n    return 1\\n"}
-TICK = os.sysconf("SC_CLK_TCK")
-def sandbox_cpu():
-    total = 0
-    for pid in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as handle:
-                command = handle.read()
-            with open(f"/proc/{pid}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if b"template.py" in command:
-            total += sum(int(v) for v in fields[11:15])
-    return total / TICK
-def own_cpu():
+def cpu():
     times = os.times()
-    return times.user + times.system
+    return sandbox_cpu_seconds() + times.user + times.system
 with SandboxHost() as host:
     def one():
         with host.submission(SOURCE) as sub:
             sub.exercise("m").call("f")
     for _ in range(3):
         one()
-    before, runs = sandbox_cpu() + own_cpu(), 40
+    before, runs = cpu(), 40
     for _ in range(runs):
         one()
-    print((sandbox_cpu() + own_cpu() - before) / runs)
+    print((cpu() - before) / runs)
 """
+
+
+def sandbox_cpu_seconds() -> float:
+    """CPU so far of every template, host and worker, with the children they reaped."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit() and _TEMPLATE in _cmdline(int(entry.name)):
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                    fields = handle.read().rsplit(b")", 1)[1].split()
+                total += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+            except (OSError, IndexError, ValueError):
+                continue
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def isolation_cpu_seconds(python: str) -> float:
